@@ -1,0 +1,5 @@
+#!/bin/sh
+# Replays every fuzz corpus through its target (see tests/fuzz/replay.c).
+set -e
+b=${TFLOW_BUILDDIR:-.}; s=${TFLOW_SRCDIR:-.}
+"$b/tests/fuzz/pkt/fuzz_pkt" "$s/tests/fuzz/pkt/corpus"
