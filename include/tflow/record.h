@@ -37,7 +37,12 @@ struct tflow_record {
 	uint64_t last_ms;
 	uint32_t in_if;			/* ifindex, 0 unknown */
 	uint32_t out_if;
-	uint32_t sampling_interval;	/* effective 1-in-N; 0 unknown */
+	/* Sampling as PSAMP count-based selection: `sampling_packets` taken
+	 * in a row, then `sampling_space` skipped.  1-in-N is 1 and N-1.
+	 * sampling_packets 0: unknown or not sampled.  The effective rate
+	 * (packets + space) / packets may be fractional (2 of 3: 1.5). */
+	uint32_t sampling_packets;
+	uint32_t sampling_space;
 	uint32_t exporter_domain;	/* v9 source id / IPFIX domain */
 	uint16_t src_port;		/* ICMP: 0 */
 	uint16_t dst_port;		/* ICMP: type << 8 | code */

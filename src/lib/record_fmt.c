@@ -1,4 +1,382 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * record_fmt: text, JSON and CSV lines for flow records.  JSON and CSV are
+ * built with small appenders rather than snprintf, because `tflowd -r -o
+ * json` and the collector print millions of lines; the time prefix of the
+ * last second printed is cached for the same reason.  Every line fits in
+ * RECORD_FMT_MAX bytes (the longest record is well under 700 bytes).
+ */
 #include "record_fmt.h"
-int record_fmt_placeholder(void);
-int record_fmt_placeholder(void) { return 0; }
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static const char *const end_reason_names[] = {
+	"", "idle", "active", "end", "forced", "resources",
+};
+
+const char *record_end_reason_name(unsigned reason)
+{
+	if (reason >= sizeof(end_reason_names) / sizeof(end_reason_names[0]))
+		return "";
+	return end_reason_names[reason];
+}
+
+int record_fmt_from_name(const char *name, enum record_fmt *out)
+{
+	if (strcmp(name, "text") == 0)
+		*out = RECORD_FMT_TEXT;
+	else if (strcmp(name, "json") == 0)
+		*out = RECORD_FMT_JSON;
+	else if (strcmp(name, "csv") == 0)
+		*out = RECORD_FMT_CSV;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+void record_fmt_addr(const uint8_t addr[16], int ip_version, char *buf,
+		     size_t len)
+{
+	if (ip_version == 6) {
+		if (inet_ntop(AF_INET6, addr, buf, (socklen_t)len) == NULL)
+			snprintf(buf, len, "::");
+	} else {
+		snprintf(buf, len, "%u.%u.%u.%u", addr[0], addr[1], addr[2],
+			 addr[3]);
+	}
+}
+
+void record_fmt_time(uint64_t ms, char *buf, size_t len)
+{
+	time_t secs = (time_t)(ms / 1000);
+	struct tm tm;
+
+	if (gmtime_r(&secs, &tm) == NULL) {
+		snprintf(buf, len, "1970-01-01T00:00:00.000Z");
+		return;
+	}
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ",
+		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		 tm.tm_min, tm.tm_sec, (unsigned)(ms % 1000));
+}
+
+/* Append cursor over a buffer of at least RECORD_FMT_MAX bytes. */
+struct out {
+	char *p;
+	char *end;
+};
+
+static void put_str(struct out *o, const char *s)
+{
+	size_t n = strlen(s);
+
+	if ((size_t)(o->end - o->p) <= n)
+		n = (size_t)(o->end - o->p) - 1;
+	memcpy(o->p, s, n);
+	o->p += n;
+}
+
+static void put_u64(struct out *o, uint64_t v)
+{
+	char tmp[24];
+	int i = (int)sizeof(tmp);
+
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	if ((size_t)(o->end - o->p) <= sizeof(tmp) - (size_t)i)
+		return;
+	memcpy(o->p, tmp + i, sizeof(tmp) - (size_t)i);
+	o->p += sizeof(tmp) - (size_t)i;
+}
+
+static void put_addr(struct out *o, const uint8_t addr[16], int ip_version)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	record_fmt_addr(addr, ip_version, a, sizeof(a));
+	put_str(o, a);
+}
+
+/* The effective 1-in-N rate, (packets + space) / packets, exact to three
+ * decimals: "2", "1.5", "1.333". */
+static void put_rate(struct out *o, const struct tflow_record *r)
+{
+	uint64_t n = (uint64_t)r->sampling_packets + r->sampling_space;
+	uint64_t milli = (n * 1000 + r->sampling_packets / 2) /
+			 r->sampling_packets;
+	char frac[5];
+
+	put_u64(o, milli / 1000);
+	if (milli % 1000 == 0)
+		return;
+	frac[0] = '.';
+	frac[1] = (char)('0' + milli % 1000 / 100);
+	frac[2] = (char)('0' + milli % 100 / 10);
+	frac[3] = (char)('0' + milli % 10);
+	frac[4] = '\0';
+	/* Trailing zeros say nothing. */
+	for (int i = 3; i > 1 && frac[i] == '0'; i--)
+		frac[i] = '\0';
+	put_str(o, frac);
+}
+
+/* Times of one second are formatted once: records expire in bursts of the
+ * same second. */
+struct time_cache {
+	uint64_t secs;
+	char prefix[24];	/* "2026-01-01T00:00:00" */
+};
+
+static void put_time(struct out *o, uint64_t ms)
+{
+	static _Thread_local struct time_cache tc = { UINT64_MAX, "" };
+	char frac[8];
+
+	if (tc.secs != ms / 1000) {
+		char full[32];
+
+		record_fmt_time(ms, full, sizeof(full));
+		memcpy(tc.prefix, full, 19);
+		tc.prefix[19] = '\0';
+		tc.secs = ms / 1000;
+	}
+	put_str(o, tc.prefix);
+	frac[0] = '.';
+	frac[1] = (char)('0' + (ms % 1000) / 100);
+	frac[2] = (char)('0' + (ms % 100) / 10);
+	frac[3] = (char)('0' + ms % 10);
+	frac[4] = 'Z';
+	frac[5] = '\0';
+	put_str(o, frac);
+}
+
+static const char *proto_name(uint8_t proto, char *buf, size_t len)
+{
+	switch (proto) {
+	case 1: return "ICMP";
+	case 2: return "IGMP";
+	case 6: return "TCP";
+	case 17: return "UDP";
+	case 47: return "GRE";
+	case 50: return "ESP";
+	case 51: return "AH";
+	case 58: return "ICMP6";
+	case 132: return "SCTP";
+	default:
+		snprintf(buf, len, "%u", proto);
+		return buf;
+	}
+}
+
+/* nfdump-style flag string: CWR ECE URG ACK PSH RST SYN FIN. */
+static void tcp_flags_str(uint8_t f, char buf[9])
+{
+	static const char names[] = "CEUAPRSF";
+	int i;
+
+	for (i = 0; i < 8; i++)
+		buf[i] = (f & (0x80 >> i)) ? names[i] : '.';
+	buf[8] = '\0';
+}
+
+static const char *const csv_columns =
+	"exporter,version,ip_version,src_addr,dst_addr,src_port,dst_port,"
+	"proto,tos,tcp_flags,packets,bytes,first,last,in_if,out_if,next_hop,"
+	"src_mask,dst_mask,sampling_interval,time_estimated,end_reason\n";
+
+size_t record_fmt_header(enum record_fmt fmt, char *buf, size_t len)
+{
+	int n;
+
+	switch (fmt) {
+	case RECORD_FMT_CSV:
+		n = snprintf(buf, len, "%s", csv_columns);
+		break;
+	case RECORD_FMT_TEXT:
+		n = snprintf(buf, len,
+			     "%-24s %-24s %-5s %-47s %-47s %8s %12s %-8s %3s %5s %5s\n",
+			     "first", "last", "proto", "src", "dst", "packets",
+			     "bytes", "flags", "tos", "in", "out");
+		break;
+	default:
+		n = 0;
+		if (len > 0)
+			buf[0] = '\0';
+		break;
+	}
+	return n < 0 ? 0 : (size_t)n;
+}
+
+static void put_exporter(struct out *o, const struct tflow_record *r,
+			 bool quoted)
+{
+	if (r->exporter_family == 0) {
+		put_str(o, quoted ? "null" : "");
+		return;
+	}
+	if (quoted)
+		put_str(o, "\"");
+	put_addr(o, r->exporter_addr, r->exporter_family);
+	if (quoted)
+		put_str(o, "\"");
+}
+
+static size_t fmt_json(const struct tflow_record *r, struct out *o,
+		       char *start)
+{
+	put_str(o, "{\"exporter\":");
+	put_exporter(o, r, true);
+	put_str(o, ",\"version\":");
+	put_u64(o, r->version);
+	put_str(o, ",\"ip_version\":");
+	put_u64(o, r->ip_version);
+	put_str(o, ",\"src_addr\":\"");
+	put_addr(o, r->src_addr, r->ip_version);
+	put_str(o, "\",\"dst_addr\":\"");
+	put_addr(o, r->dst_addr, r->ip_version);
+	put_str(o, "\",\"src_port\":");
+	put_u64(o, r->src_port);
+	put_str(o, ",\"dst_port\":");
+	put_u64(o, r->dst_port);
+	put_str(o, ",\"proto\":");
+	put_u64(o, r->proto);
+	put_str(o, ",\"tos\":");
+	put_u64(o, r->tos);
+	put_str(o, ",\"tcp_flags\":");
+	put_u64(o, r->tcp_flags);
+	put_str(o, ",\"packets\":");
+	put_u64(o, r->packets);
+	put_str(o, ",\"bytes\":");
+	put_u64(o, r->octets);
+	put_str(o, ",\"first\":\"");
+	put_time(o, r->first_ms);
+	put_str(o, "\",\"last\":\"");
+	put_time(o, r->last_ms);
+	put_str(o, "\",\"in_if\":");
+	put_u64(o, r->in_if);
+	put_str(o, ",\"out_if\":");
+	put_u64(o, r->out_if);
+	put_str(o, ",\"next_hop\":\"");
+	put_addr(o, r->next_hop, r->ip_version);
+	put_str(o, "\",\"src_mask\":");
+	put_u64(o, r->src_mask);
+	put_str(o, ",\"dst_mask\":");
+	put_u64(o, r->dst_mask);
+	if (r->sampling_packets != 0) {
+		put_str(o, ",\"sampling_interval\":");
+		put_rate(o, r);
+	}
+	if (r->time_estimated)
+		put_str(o, ",\"time_estimated\":true");
+	if (r->end_reason != TFLOW_END_NONE) {
+		put_str(o, ",\"end_reason\":\"");
+		put_str(o, record_end_reason_name(r->end_reason));
+		put_str(o, "\"");
+	}
+	put_str(o, "}\n");
+	*o->p = '\0';
+	return (size_t)(o->p - start);
+}
+
+static size_t fmt_csv(const struct tflow_record *r, struct out *o,
+		      char *start)
+{
+	put_exporter(o, r, false);
+	put_str(o, ",");
+	put_u64(o, r->version);
+	put_str(o, ",");
+	put_u64(o, r->ip_version);
+	put_str(o, ",");
+	put_addr(o, r->src_addr, r->ip_version);
+	put_str(o, ",");
+	put_addr(o, r->dst_addr, r->ip_version);
+	put_str(o, ",");
+	put_u64(o, r->src_port);
+	put_str(o, ",");
+	put_u64(o, r->dst_port);
+	put_str(o, ",");
+	put_u64(o, r->proto);
+	put_str(o, ",");
+	put_u64(o, r->tos);
+	put_str(o, ",");
+	put_u64(o, r->tcp_flags);
+	put_str(o, ",");
+	put_u64(o, r->packets);
+	put_str(o, ",");
+	put_u64(o, r->octets);
+	put_str(o, ",");
+	put_time(o, r->first_ms);
+	put_str(o, ",");
+	put_time(o, r->last_ms);
+	put_str(o, ",");
+	put_u64(o, r->in_if);
+	put_str(o, ",");
+	put_u64(o, r->out_if);
+	put_str(o, ",");
+	put_addr(o, r->next_hop, r->ip_version);
+	put_str(o, ",");
+	put_u64(o, r->src_mask);
+	put_str(o, ",");
+	put_u64(o, r->dst_mask);
+	put_str(o, ",");
+	if (r->sampling_packets != 0)
+		put_rate(o, r);
+	put_str(o, r->time_estimated ? ",true," : ",false,");
+	put_str(o, record_end_reason_name(r->end_reason));
+	put_str(o, "\n");
+	*o->p = '\0';
+	return (size_t)(o->p - start);
+}
+
+static size_t fmt_text(const struct tflow_record *r, char *buf, size_t len)
+{
+	char first[32], last[32], src[64], dst[64], a[INET6_ADDRSTRLEN];
+	char pbuf[8], flags[9];
+	int n;
+
+	record_fmt_time(r->first_ms, first, sizeof(first));
+	record_fmt_time(r->last_ms, last, sizeof(last));
+	record_fmt_addr(r->src_addr, r->ip_version, a, sizeof(a));
+	snprintf(src, sizeof(src), r->ip_version == 6 ? "[%s]:%u" : "%s:%u",
+		 a, r->src_port);
+	record_fmt_addr(r->dst_addr, r->ip_version, a, sizeof(a));
+	if (r->proto == 1 || r->proto == 58)
+		snprintf(dst, sizeof(dst),
+			 r->ip_version == 6 ? "[%s]:%u.%u" : "%s:%u.%u", a,
+			 r->dst_port >> 8, r->dst_port & 0xff);
+	else
+		snprintf(dst, sizeof(dst),
+			 r->ip_version == 6 ? "[%s]:%u" : "%s:%u", a,
+			 r->dst_port);
+	tcp_flags_str(r->tcp_flags, flags);
+	n = snprintf(buf, len,
+		     "%-24s %-24s %-5s %-47s %-47s %8" PRIu64 " %12" PRIu64
+		     " %-8s %3u %5" PRIu32 " %5" PRIu32 "\n",
+		     first, last, proto_name(r->proto, pbuf, sizeof(pbuf)),
+		     src, dst, r->packets, r->octets, flags, r->tos, r->in_if,
+		     r->out_if);
+	return n < 0 ? 0 : (size_t)n;
+}
+
+size_t record_fmt_line(enum record_fmt fmt, const struct tflow_record *rec,
+		       char *buf, size_t len)
+{
+	struct out o = { buf, buf + len };
+
+	switch (fmt) {
+	case RECORD_FMT_JSON:
+		return fmt_json(rec, &o, buf);
+	case RECORD_FMT_CSV:
+		return fmt_csv(rec, &o, buf);
+	case RECORD_FMT_TEXT:
+	default:
+		return fmt_text(rec, buf, len);
+	}
+}

@@ -4,7 +4,8 @@
  * by tflowd -o and tflow-collector --format, so both print the same keys:
  * exporter, version, src_addr, dst_addr, src_port, dst_port, proto, tos,
  * tcp_flags, packets, bytes, first, last (RFC 3339 UTC, milliseconds), in_if,
- * out_if, next_hop, src_mask, dst_mask, sampling_interval (when known),
+ * out_if, next_hop, src_mask, dst_mask, sampling_interval (when known: the effective 1-in-N rate, possibly
+ * fractional),
  * time_estimated (when true), end_reason (when known).
  * Formatters write into a caller buffer so that printing millions of
  * records costs one fwrite each.

@@ -33,7 +33,9 @@ static inline uint64_t load_le64(const uint8_t *p)
 	return le64toh(v);
 }
 
-uint64_t siphash13(const uint8_t key[16], const void *data, size_t len)
+/* SipHash-c-d: c compression rounds per word, d finalization rounds. */
+static inline uint64_t siphash_cd(const uint8_t key[16], const void *data,
+				  size_t len, int c, int d)
 {
 	const uint8_t *in = data;
 	const uint8_t *end = in + (len & ~(size_t)7);
@@ -44,11 +46,13 @@ uint64_t siphash13(const uint8_t key[16], const void *data, size_t len)
 	uint64_t v3 = 0x7465646279746573ULL ^ k1;
 	uint64_t b = (uint64_t)len << 56;
 	uint64_t m;
+	int i;
 
 	for (; in != end; in += 8) {
 		m = load_le64(in);
 		v3 ^= m;
-		SIPROUND(v0, v1, v2, v3);
+		for (i = 0; i < c; i++)
+			SIPROUND(v0, v1, v2, v3);
 		v0 ^= m;
 	}
 	switch (len & 7) {
@@ -62,13 +66,23 @@ uint64_t siphash13(const uint8_t key[16], const void *data, size_t len)
 	default: break;
 	}
 	v3 ^= b;
-	SIPROUND(v0, v1, v2, v3);
+	for (i = 0; i < c; i++)
+		SIPROUND(v0, v1, v2, v3);
 	v0 ^= b;
 	v2 ^= 0xff;
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
+	for (i = 0; i < d; i++)
+		SIPROUND(v0, v1, v2, v3);
 	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+uint64_t siphash13(const uint8_t key[16], const void *data, size_t len)
+{
+	return siphash_cd(key, data, len, 1, 3);
+}
+
+uint64_t siphash24(const uint8_t key[16], const void *data, size_t len)
+{
+	return siphash_cd(key, data, len, 2, 4);
 }
 
 int siphash_random_key(uint8_t key[16])
