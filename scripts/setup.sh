@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 # against (softflowd) and the tools tests read pcaps with.
 PKGS="build-essential autoconf automake autoconf-archive pkg-config
       libpcap-dev libnl-3-dev libnl-route-3-dev libmnl-dev libcmocka-dev
-      softflowd tcpdump iproute2 procps python3"
+      softflowd tcpdump iproute2 procps bc"
 
 missing=""
 for p in $PKGS; do

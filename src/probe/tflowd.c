@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -71,6 +72,7 @@ static void count_record(const struct tflow_record *rec, void *arg)
 static void offline_report(const struct offline_stats *st)
 {
 	char reasons[1024] = "";
+	struct rusage ru;
 	size_t off = 0;
 	uint64_t dropped = 0;
 	int r;
@@ -85,12 +87,14 @@ static void offline_report(const struct offline_stats *st)
 		if (off >= sizeof(reasons))
 			break;
 	}
+	if (getrusage(RUSAGE_SELF, &ru) != 0)
+		memset(&ru, 0, sizeof(ru));
 	log_info("offline: files=%" PRIu64 " packets=%" PRIu64
 		 " accounted=%" PRIu64 " sampled_out=%" PRIu64
 		 " not_parsable=%" PRIu64 "%s records=%" PRIu64
 		 " idle=%" PRIu64 " active=%" PRIu64 " end=%" PRIu64
 		 " forced=%" PRIu64 " evicted=%" PRIu64
-		 " time_backwards=%" PRIu64,
+		 " time_backwards=%" PRIu64 " maxrss_kb=%ld cpu_ms=%ld",
 		 st->files, st->pkts_seen, st->cache.packets,
 		 st->pkts_sampled_out, dropped, reasons,
 		 st->cache.expired[TFLOW_END_IDLE] +
@@ -103,7 +107,9 @@ static void offline_report(const struct offline_stats *st)
 		 st->cache.expired[TFLOW_END_DETECTED],
 		 st->cache.expired[TFLOW_END_FORCED],
 		 st->cache.expired[TFLOW_END_RESOURCES],
-		 st->time_backwards);
+		 st->time_backwards, ru.ru_maxrss,
+		 (long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 +
+		 (long)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000);
 }
 
 static int run_offline(const struct tflow_config *cfg,
