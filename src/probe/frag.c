@@ -16,7 +16,8 @@
 
 #include "siphash.h"
 
-/* Beyond this the table would not fit a 32-bit address space anyway. */
+/* 2^24 slots of 56 bytes is ~1 GiB: more is a configuration mistake,
+ * and the bound keeps the size computation far from overflow on 32-bit. */
 #define FRAG_MAX_SLOTS	(UINT32_C(1) << 24)
 
 struct frag_entry {

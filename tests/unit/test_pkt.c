@@ -30,7 +30,7 @@ static const uint8_t V6_DST[16] = { 0x20, 0x01, 0x0d, 0xb8, 0xff, 0xee, 0, 0,
 /* --- packet builder -------------------------------------------------- */
 
 struct pb {
-	uint8_t b[1024];
+	uint8_t b[2048];
 	uint32_t n;
 };
 
@@ -128,7 +128,7 @@ static uint32_t ipv4(struct pb *p, const struct v4 *h)
 	put(p, V4_SRC, 4);
 	put(p, V4_DST, 4);
 	for (i = 0; i < h->optwords; i++)
-		put32(p, i == h->optwords - 1 ? 0x01010100 : 0x01010101);
+		put32(p, i + 1 == h->optwords ? 0x01010100 : 0x01010101);
 	return at;
 }
 
