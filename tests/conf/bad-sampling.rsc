@@ -1,0 +1,3 @@
+/ip traffic-flow
+set enabled=yes sampling-interval=0
+set packet-sampling=yes

@@ -1,0 +1,2 @@
+/ip traffic-flow
+set enabled=yes active-flow-timeout=30m extra

@@ -1,0 +1,3 @@
+/ip traffic-flow
+set enabled=yes interfaces=all \
+    cache-entries=32M
