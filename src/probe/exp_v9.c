@@ -16,7 +16,11 @@ static void v9_header(struct exp *e, struct wire_cursor *c, size_t len,
 	(void)len;
 	wire_put_u16(c, NF_V9_VERSION);
 	wire_put_u16(c, (uint16_t)e->dg_records);
-	wire_put_u32(c, exp_uptime(e, now_ms));
+	/* The header has whole seconds only: collectors take boot time as
+	 * unix_secs * 1000 - sysUptime, so sysUptime is taken at the same
+	 * whole second, and FIRST/LAST_SWITCHED map back to the exact
+	 * millisecond (sys_init_ms is a whole second, see export.c). */
+	wire_put_u32(c, exp_uptime(e, now_ms - now_ms % 1000));
 	wire_put_u32(c, (uint32_t)(now_ms / 1000));
 	wire_put_u32(c, (uint32_t)e->seq);
 	wire_put_u32(c, e->p.domain_id);

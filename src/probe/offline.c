@@ -42,6 +42,8 @@ static int dlt_to_linktype(int dlt)
 }
 
 struct offline_run_state {
+	const struct offline_opts *opts;
+	bool started;
 	struct flow_cache *cache;
 	struct frag_table *frags;
 	struct sampler sampler;
@@ -81,6 +83,16 @@ static int offline_file(struct offline_run_state *rs, const char *path,
 		enum pkt_reason why;
 
 		rs->st->pkts_seen++;
+		if (!rs->started) {
+			rs->started = true;
+			rs->now_ms = ts_ms;
+			if (rs->opts->start != NULL &&
+			    rs->opts->start(ts_ms, rs->opts->emit_ctx) != 0) {
+				snprintf(errbuf, errlen, "stopped at start");
+				pcap_close(p);
+				return -ECANCELED;
+			}
+		}
 		if (ts_ms > rs->now_ms) {
 			rs->now_ms = ts_ms;
 			flow_cache_expire(rs->cache, ts_ms);
@@ -113,11 +125,11 @@ static int offline_file(struct offline_run_state *rs, const char *path,
 	return 0;
 }
 
-/* Stamps the sampling rate on records before they leave. */
+/* Stamps the sampling rate and the clock on records before they leave. */
 struct offline_emit_ctx {
-	flow_emit_fn emit;
-	void *ctx;
+	const struct offline_opts *opts;
 	const struct sampler *sampler;
+	const uint64_t *now_ms;
 };
 
 static void offline_emit(const struct tflow_record *rec, void *arg)
@@ -126,13 +138,13 @@ static void offline_emit(const struct tflow_record *rec, void *arg)
 	struct tflow_record r;
 
 	if (ec->sampler->interval == 0 || ec->sampler->space == 0) {
-		ec->emit(rec, ec->ctx);
+		ec->opts->emit(rec, *ec->now_ms, ec->opts->emit_ctx);
 		return;
 	}
 	r = *rec;
 	r.sampling_packets = ec->sampler->interval;
 	r.sampling_space = ec->sampler->space;
-	ec->emit(&r, ec->ctx);
+	ec->opts->emit(&r, *ec->now_ms, ec->opts->emit_ctx);
 }
 
 int offline_run(const struct offline_opts *opts, struct offline_stats *st,
@@ -144,8 +156,7 @@ int offline_run(const struct offline_opts *opts, struct offline_stats *st,
 		.inactive_timeout_ms = opts->inactive_timeout_ms,
 	};
 	struct offline_run_state rs;
-	struct offline_emit_ctx ec = { opts->emit, opts->emit_ctx,
-				       &rs.sampler };
+	struct offline_emit_ctx ec = { opts, &rs.sampler, &rs.now_ms };
 	uint8_t seed[16];
 	size_t i;
 	int rc = 0;
@@ -153,6 +164,7 @@ int offline_run(const struct offline_opts *opts, struct offline_stats *st,
 	memset(st, 0, sizeof(*st));
 	memset(&rs, 0, sizeof(rs));
 	rs.st = st;
+	rs.opts = opts;
 	if (opts->packet_sampling)
 		sampler_init(&rs.sampler, opts->sampling_interval,
 			     opts->sampling_space);
@@ -186,6 +198,8 @@ int offline_run(const struct offline_opts *opts, struct offline_stats *st,
 
 	flow_cache_flush(rs.cache);
 	flow_cache_get_stats(rs.cache, &st->cache);
+	if (opts->finish != NULL && rs.started)
+		opts->finish(rs.now_ms, opts->emit_ctx);
 	frag_table_free(rs.frags);
 free_cache:
 	flow_cache_free(rs.cache);

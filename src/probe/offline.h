@@ -28,8 +28,17 @@ struct offline_opts {
 	bool packet_sampling;
 	uint32_t sampling_interval;
 	uint32_t sampling_space;
-	flow_emit_fn emit;		/* called for every expired record */
+	/* Called for every expired record at packet time now_ms; rec is
+	 * valid during the call only. */
+	void (*emit)(const struct tflow_record *rec, uint64_t now_ms,
+		     void *ctx);
 	void *emit_ctx;
+	/* Called once with the first packet's time, before any record:
+	 * exporters take it as their system init time.  May be NULL.
+	 * Returns 0, or non-zero to stop (offline_run returns -ECANCELED). */
+	int (*start)(uint64_t first_ms, void *ctx);
+	/* Called after the final flush with the last packet time. */
+	void (*finish)(uint64_t last_ms, void *ctx);
 };
 
 struct offline_stats {

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "export.h"
 #include "log.h"
 #include "offline.h"
 #include "record_fmt.h"
@@ -41,30 +42,57 @@ static void usage(FILE *f)
 		TFLOWD_DEFAULT_CONFIG, TFLOWD_DEFAULT_SOCKET);
 }
 
-/* Prints records on stdout in one format; one fwrite per record. */
-struct record_printer {
+/* Where offline records go: printed (-o) and exported to every target,
+ * in one pass. */
+struct offline_sink {
+	const struct tflow_config *cfg;
+	bool print;
 	enum record_fmt fmt;
 	FILE *out;
 	uint64_t records;
+	struct export_set *exports;	/* created at the first packet */
+	char err[256];
 };
 
-static void print_record(const struct tflow_record *rec, void *arg)
+static void sink_record(const struct tflow_record *rec, uint64_t now_ms,
+			void *arg)
 {
-	struct record_printer *rp = arg;
-	char line[RECORD_FMT_MAX];
-	size_t n;
+	struct offline_sink *sk = arg;
 
-	n = record_fmt_line(rp->fmt, rec, line, sizeof(line));
-	fwrite(line, 1, n, rp->out);
-	rp->records++;
+	sk->records++;
+	if (sk->print) {
+		char line[RECORD_FMT_MAX];
+		size_t n = record_fmt_line(sk->fmt, rec, line, sizeof(line));
+
+		fwrite(line, 1, n, sk->out);
+	}
+	if (sk->exports != NULL)
+		export_set_record(sk->exports, rec, now_ms);
 }
 
-static void count_record(const struct tflow_record *rec, void *arg)
+/* The first packet's time is the exporter's system init time: sysUptime
+ * in v5/v9 headers starts there, as if tflowd had booted with the pcap. */
+static int sink_start(uint64_t first_ms, void *arg)
 {
-	struct record_printer *rp = arg;
+	struct offline_sink *sk = arg;
+	uint32_t pps = EXPORT_DEFAULT_OFFLINE_PPS;
+	const char *env = getenv("TFLOWD_OFFLINE_PPS");
 
-	(void)rec;
-	rp->records++;
+	if (sk->cfg->n_targets == 0)
+		return 0;
+	if (env != NULL)
+		pps = (uint32_t)strtoul(env, NULL, 10);
+	sk->exports = export_set_new(sk->cfg, first_ms, true, pps, sk->err,
+				     sizeof(sk->err));
+	return sk->exports == NULL ? -1 : 0;
+}
+
+static void sink_finish(uint64_t last_ms, void *arg)
+{
+	struct offline_sink *sk = arg;
+
+	if (sk->exports != NULL)
+		export_set_flush(sk->exports, last_ms);
 }
 
 /* The summary line that tests and operators read: every packet is in one
@@ -116,7 +144,7 @@ static int run_offline(const struct tflow_config *cfg,
 		       const char *const *files, size_t n_files,
 		       const char *out_fmt)
 {
-	struct record_printer rp = { RECORD_FMT_JSON, stdout, 0 };
+	struct offline_sink sink = { .cfg = cfg, .out = stdout };
 	struct offline_opts opts = {
 		.files = files,
 		.n_files = n_files,
@@ -126,44 +154,51 @@ static int run_offline(const struct tflow_config *cfg,
 		.packet_sampling = cfg->packet_sampling,
 		.sampling_interval = cfg->sampling_interval,
 		.sampling_space = cfg->sampling_space,
-		.emit = count_record,
-		.emit_ctx = &rp,
+		.emit = sink_record,
+		.emit_ctx = &sink,
+		.start = sink_start,
+		.finish = sink_finish,
 	};
 	static char outbuf[1 << 16];
 	struct offline_stats st;
 	char err[512];
-	int rc;
+	int rc, status = 0;
 
 	if (out_fmt != NULL) {
 		char hdr[512];
 		size_t n;
 
-		if (record_fmt_from_name(out_fmt, &rp.fmt) != 0) {
+		if (record_fmt_from_name(out_fmt, &sink.fmt) != 0) {
 			log_warnx("-o %s: expected text, json or csv", out_fmt);
 			return 2;
 		}
+		sink.print = true;
 		setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
-		n = record_fmt_header(rp.fmt, hdr, sizeof(hdr));
+		n = record_fmt_header(sink.fmt, hdr, sizeof(hdr));
 		fwrite(hdr, 1, n, stdout);
-		opts.emit = print_record;
 	}
 	rc = offline_run(&opts, &st, err, sizeof(err));
 	if (fflush(stdout) != 0) {
 		log_warn("stdout");
-		return 1;
+		status = 1;
 	}
 	offline_report(&st);
+	if (sink.exports != NULL) {
+		fflush(stdout);
+		export_set_report(sink.exports, stderr);
+		export_set_free(sink.exports);
+	}
 	if (!offline_stats_balanced(&st)) {
 		/* A broken invariant: a packet was neither counted in a
 		 * record nor under a reason. */
 		log_warnx("offline: packet counters do not balance");
-		return 1;
+		status = 1;
 	}
 	if (rc != 0) {
-		log_warnx("%s", err);
-		return 1;
+		log_warnx("%s", rc == -ECANCELED ? sink.err : err);
+		status = 1;
 	}
-	return 0;
+	return status;
 }
 
 int main(int argc, char **argv)
