@@ -39,8 +39,10 @@
 /*
  * 120 bytes: with a bucket array of one uint32_t per entry (4 bytes, up to 8
  * when the capacity is just above a power of two) an entry and its share of
- * the index stay within PRODUCT.md's 128 bytes.  The fields a lookup reads
- * first (hash, chain, key) lead; the counters sit together at the end.
+ * the index stay within PRODUCT.md's 128 bytes.  What a packet of a known
+ * flow reads and writes comes first (bytes 0-95); the age links and the
+ * first packet's L2 fields, touched only when a record starts or ends, come
+ * last, so a hit spans two cache lines more often than three.
  */
 struct flow_entry {
 	uint32_t hash;		/* siphash13 of key, low 32 bits */
@@ -48,18 +50,18 @@ struct flow_entry {
 	struct flow_key key;
 	uint32_t lru_prev;	/* LRU list: by last_ms */
 	uint32_t lru_next;
-	uint32_t age_prev;	/* age list: by first_ms */
-	uint32_t age_next;
-	uint16_t vlan;		/* first packet's outer VLAN id */
 	uint8_t tcp_flags;	/* OR over the record */
 	uint8_t ttl_min;
 	uint8_t ttl_max;
-	uint8_t src_mac[6];	/* first packet's, zero when none */
-	uint8_t dst_mac[6];
 	uint64_t packets;
 	uint64_t octets;	/* sum of IP total length */
 	uint64_t first_ms;	/* caller's clock */
 	uint64_t last_ms;
+	uint32_t age_prev;	/* age list: by first_ms */
+	uint32_t age_next;
+	uint16_t vlan;		/* first packet's outer VLAN id, 0 none */
+	uint8_t src_mac[6];	/* first packet's, zero when none */
+	uint8_t dst_mac[6];
 };
 
 _Static_assert(sizeof(struct flow_entry) <= 120,
@@ -125,6 +127,8 @@ static void hash_unlink(struct flow_cache *fc, uint32_t i)
 	*p = fc->e[i].chain;
 }
 
+/* The entry is still linked while the callback runs: it must not call back
+ * into the cache. */
 static void emit_entry(struct flow_cache *fc, const struct flow_entry *x,
 		       enum tflow_end_reason why)
 {

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * dec_v1: NetFlow v1.  A 16-byte header, then `count` (1..24) records of
+ * 48 bytes.  No sequence number, no engine id (domain 0), no sampling.
+ */
+#include "tflow/wire.h"
+#include "dec_priv.h"
+
+enum dec_err dec_v1(struct dec_ctx *ctx, const struct dec_source *src,
+		    const uint8_t *buf, size_t len, uint64_t now_ms,
+		    const struct dec_out *out)
+{
+	struct wire_cursor c;
+	struct dec_exporter *e;
+	struct dec_hdr h;
+	uint32_t secs, nsecs;
+	uint16_t count, i;
+
+	wire_init(&c, buf, len);
+	wire_skip(&c, 2);			/* version */
+	count = wire_get_u16(&c);
+	h.uptime_ms = wire_get_u32(&c);
+	secs = wire_get_u32(&c);
+	nsecs = wire_get_u32(&c);
+	if (c.err) {
+		dec_count(ctx, NULL, DEC_ERR_SHORT);
+		return DEC_ERR_SHORT;
+	}
+	h.version = NF_V1_VERSION;
+	e = dec_exporter_get(ctx, src, NF_V1_VERSION, 0);
+	if (e == NULL)
+		return DEC_ERR_EXPORTER_LIMIT;
+	if (count == 0 || count > NF_V1_MAX_RECORDS) {
+		dec_count(ctx, e, DEC_ERR_COUNT);
+		return DEC_ERR_COUNT;
+	}
+	if (wire_left(&c) < (size_t)count * sizeof(struct nf_v1_record)) {
+		dec_count(ctx, e, DEC_ERR_LENGTH);
+		return DEC_ERR_LENGTH;
+	}
+	dec_hdr_time(&h, (uint64_t)secs * 1000 + nsecs / 1000000, now_ms);
+	e->st.datagrams++;
+	dec_uptime_check(e, &h);
+
+	for (i = 0; i < count; i++) {
+		struct tflow_record rec;
+		uint32_t first, last;
+
+		dec_record_base(e, NF_V1_VERSION, &rec);
+		rec.ip_version = 4;
+		wire_get_bytes(&c, rec.src_addr, 4);
+		wire_get_bytes(&c, rec.dst_addr, 4);
+		wire_get_bytes(&c, rec.next_hop, 4);
+		rec.in_if = wire_get_u16(&c);
+		rec.out_if = wire_get_u16(&c);
+		rec.packets = wire_get_u32(&c);
+		rec.octets = wire_get_u32(&c);
+		first = wire_get_u32(&c);
+		last = wire_get_u32(&c);
+		rec.src_port = wire_get_u16(&c);
+		rec.dst_port = wire_get_u16(&c);
+		wire_skip(&c, 2);		/* pad1 */
+		rec.proto = wire_get_u8(&c);
+		rec.tos = wire_get_u8(&c);
+		rec.tcp_flags = wire_get_u8(&c);
+		wire_skip(&c, 7);		/* pad2 */
+		rec.first_ms = dec_uptime_to_ms(&h, first);
+		rec.last_ms = dec_uptime_to_ms(&h, last);
+		dec_fix_times(&rec, &h);
+		if (c.err)
+			break;
+		dec_emit(e, out, &rec);
+	}
+	return DEC_OK;
+}
