@@ -5,7 +5,6 @@
  * clock) and live capture.  The daemon's top-level state lives here and
  * nowhere else.
  */
-#include "config.h"
 
 #include <errno.h>
 #include <getopt.h>
