@@ -54,6 +54,20 @@ void flow_cache_free(struct flow_cache *fc);
 void flow_cache_update(struct flow_cache *fc, const struct pkt_info *pkt,
 		       uint64_t now_ms);
 
+/* Packets per prefetch group of flow_cache_update_batch(). */
+#define FLOW_CACHE_BATCH 32
+
+/* The same as n calls of flow_cache_update(pkts[k], now_ms[k]) in order,
+ * faster: memory loads of the group overlap. */
+void flow_cache_update_batch(struct flow_cache *fc,
+			     const struct pkt_info *pkts,
+			     const uint64_t *now_ms, size_t n);
+
+/* The earliest now_ms at which flow_cache_expire() would emit anything
+ * (UINT64_MAX when the cache is empty).  Updates only ever make it later,
+ * so a driver may skip expire() calls before it. */
+uint64_t flow_cache_next_expiry(const struct flow_cache *fc);
+
 /* Emit every record whose idle or active time is up at now_ms. */
 void flow_cache_expire(struct flow_cache *fc, uint64_t now_ms);
 
