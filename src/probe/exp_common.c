@@ -307,6 +307,13 @@ static bool set_fits(const struct exp *e, uint16_t id, size_t len)
 
 static void refresh_continue(struct exp *e);
 
+/* The template timeout alone (not the datagram count). */
+static bool refresh_timed_out(const struct exp *e, uint64_t now_ms)
+{
+	return e->p.template_timeout_ms != 0 && now_ms >= e->refresh_ms &&
+	    now_ms - e->refresh_ms >= e->p.template_timeout_ms;
+}
+
 static bool refresh_due(const struct exp *e, uint64_t now_ms)
 {
 	if (!e->refreshed)
@@ -314,8 +321,7 @@ static bool refresh_due(const struct exp *e, uint64_t now_ms)
 	if (e->p.template_refresh != 0 &&
 	    e->since_refresh >= e->p.template_refresh)
 		return true;
-	return e->p.template_timeout_ms != 0 && now_ms >= e->refresh_ms &&
-	    now_ms - e->refresh_ms >= e->p.template_timeout_ms;
+	return refresh_timed_out(e, now_ms);
 }
 
 void exp_dgram_begin(struct exp *e, uint64_t now_ms)
@@ -350,6 +356,11 @@ void exp_dgram_finish(struct exp *e, uint64_t now_ms)
 		return;
 	set_close(e);
 	len = dgram_pos(e);
+	/* A datagram is dated when its last record went in: it was complete
+	 * then, and a later date could put it past the template timeout
+	 * without templates (exp_tx_add closes it before that). */
+	if (e->dg_flows != 0 && e->dg_last_ms < now_ms)
+		now_ms = e->dg_last_ms;
 	wire_init(&hc, e->buf, e->ops->hdr_len);
 	e->ops->header(e, &hc, len, now_ms);
 	rc = e->p.emit(e->buf, len, e->p.emit_ctx);
@@ -420,6 +431,7 @@ int exp_fixed_add(struct exp *e, const struct tflow_record *r,
 		if (!exp_dgram_open(e))
 			exp_dgram_begin(e, now_ms);
 		put(e, r, pkts, octets);
+		e->dg_last_ms = now_ms;
 		e->dg_records++;
 		e->dg_flows++;
 		e->dg_pkts += pkts;
@@ -863,6 +875,12 @@ int exp_tx_add(struct exp *e, const struct tflow_record *r, uint64_t now_ms)
 		t = &e->t[EXP_T_V6];
 	else
 		return -EINVAL;
+	/* Templates are due by time: close the datagram so that the next one
+	 * opens with them (exp_dgram_begin), rather than sending data later
+	 * than the timeout allows. */
+	if (exp_dgram_open(e) && e->dg_flows != 0 && e->step == EXP_STEP_NONE &&
+	    refresh_timed_out(e, now_ms))
+		exp_dgram_finish(e, now_ms);
 	for (;;) {
 		if (!exp_dgram_open(e))
 			exp_dgram_begin(e, now_ms);
@@ -877,6 +895,7 @@ int exp_tx_add(struct exp *e, const struct tflow_record *r, uint64_t now_ms)
 	}
 	set_open(e, t->id);
 	put_record(e, t, r, NULL);
+	e->dg_last_ms = now_ms;
 	e->dg_flows++;
 	e->dg_pkts += r->packets;
 	e->dg_octets += r->octets;

@@ -140,6 +140,7 @@ struct exp {
 	uint32_t dg_records;		/* v1/v5/v9 header count */
 	uint32_t dg_data;		/* IPFIX: data records (seq step) */
 	uint64_t dg_flows, dg_pkts, dg_octets;
+	uint64_t dg_last_ms;		/* `now` of the datagram's last record */
 
 	/* sequence base: v5 flows, v9 datagrams, IPFIX data records */
 	uint64_t seq;

@@ -356,6 +356,33 @@ static void test_refresh_timeout(void **state)
 	free(s);
 }
 
+/* A datagram still filling when the template timeout passes is closed,
+ * dated at its last record, and the next record opens a datagram with the
+ * templates: no data leaves later than the timeout without them. */
+static void test_timeout_closes_datagram(void **state)
+{
+	struct sink *s = sink_new();
+	struct exp *e = v9_new(s, 1000, 60000, 0, 0, 0);
+	struct tflow_record r;
+
+	(void)state;
+	rec_v4(&r);
+	exp_add_record(e, &r, T_NOW_MS);		/* opens with templates */
+	exp_flush(e, T_NOW_MS);
+	exp_add_record(e, &r, T_NOW_MS + 59000);	/* data only, stays open */
+	assert_int_equal(s->n, 1);
+	exp_add_record(e, &r, T_NOW_MS + 60500);	/* timeout passed */
+	assert_int_equal(s->n, 2);
+	assert_false(has_templates(s, 1));
+	/* unix_secs of datagram 2: the time of its last record */
+	assert_int_equal(get32(s->d[1] + 8), (T_NOW_MS + 59000) / 1000);
+	exp_flush(e, T_NOW_MS + 61000);
+	assert_int_equal(s->n, 3);
+	assert_true(has_templates(s, 2));
+	exp_free(e);
+	free(s);
+}
+
 /* Interface tables longer than a datagram continue in the next ones, and
  * data still gets through even with a refresh every datagram. */
 static void test_interfaces_span(void **state)
@@ -466,6 +493,7 @@ int main(void)
 		cmocka_unit_test(test_split_at_payload),
 		cmocka_unit_test(test_refresh_count),
 		cmocka_unit_test(test_refresh_timeout),
+		cmocka_unit_test(test_timeout_closes_datagram),
 		cmocka_unit_test(test_interfaces_span),
 		cmocka_unit_test(test_stats_values),
 		cmocka_unit_test(test_bad_params),
