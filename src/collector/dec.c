@@ -6,7 +6,11 @@
  * Exporter entries are keyed like templates (address, port, version,
  * domain) and are never freed while the context lives: max_exporters
  * bounds them, and a datagram from one more exporter is counted in the
- * context's orphan counters (EXPORTER_LIMIT) and dropped.
+ * context's orphan counters (EXPORTER_LIMIT) and dropped.  An entry is
+ * made only for a datagram whose framing is sound (the decoders check
+ * before dec_exporter_get()), so garbage with random domain ids cannot
+ * fill the table and lock real exporters out: its errors go to an
+ * existing entry of the same key, or to the orphan counters.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -138,6 +142,16 @@ static struct dec_exporter *exporter_find(const struct dec_ctx *ctx,
 		if (memcmp(&e->key, k, sizeof(*k)) == 0)
 			return e;
 	return NULL;
+}
+
+struct dec_exporter *dec_exporter_lookup(const struct dec_ctx *ctx,
+					 const struct dec_source *src,
+					 uint16_t version, uint32_t domain)
+{
+	struct tmpl_key k;
+
+	key_of(&k, src, version, domain);
+	return exporter_find(ctx, &k, NULL);
 }
 
 struct dec_exporter *dec_exporter_get(struct dec_ctx *ctx,
@@ -281,11 +295,17 @@ uint64_t dec_uptime_to_ms(const struct dec_hdr *h, uint32_t t)
 {
 	/* Wrap-safe: uptime counts ms mod 2^32 (49.7 days).  A flow time a
 	 * little after the header's uptime is skew (or a wrap seen from the
-	 * other side): it cannot have happened after the export. */
+	 * other side): it cannot have happened after the export.  Except in
+	 * v9, whose header time is whole seconds: an exporter that takes
+	 * sysUptime at that second (tflowd does, so that boot time comes out
+	 * exact) has flows ending up to a second after it. */
 	int32_t ago = (int32_t)(h->uptime_ms - t);
 
-	if (ago <= 0)
+	if (ago <= 0) {
+		if (h->version == 9 && ago > -1000)
+			return h->export_ms + (uint32_t)-ago;
 		return h->export_ms;
+	}
 	if ((uint64_t)ago > h->export_ms)
 		return h->export_ms;
 	return h->export_ms - (uint32_t)ago;

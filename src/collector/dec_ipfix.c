@@ -33,20 +33,28 @@ enum dec_err dec_ipfix(struct dec_ctx *ctx, const struct dec_source *src,
 		dec_count(ctx, NULL, DEC_ERR_SHORT);
 		return DEC_ERR_SHORT;
 	}
+	/* Framing first: a malformed message changes nothing, and makes no
+	 * exporter entry. */
+	if (mlen < sizeof(struct ipfix_header) || mlen > len) {
+		r = DEC_ERR_LENGTH;
+	} else {
+		wire_init(&c, buf + sizeof(struct ipfix_header),
+			  mlen - sizeof(struct ipfix_header));
+		r = dec_sets_check(c.p, wire_left(&c));
+	}
+	if (r != DEC_OK) {
+		dec_count(ctx, dec_exporter_lookup(ctx, src, IPFIX_VERSION,
+						   domain), r);
+		return r;
+	}
+	/* A header without sets from an unknown exporter says nothing
+	 * worth an entry (and header-only garbage would fill the table). */
+	if (wire_left(&c) == 0 &&
+	    dec_exporter_lookup(ctx, src, IPFIX_VERSION, domain) == NULL)
+		return DEC_OK;
 	e = dec_exporter_get(ctx, src, IPFIX_VERSION, domain);
 	if (e == NULL)
 		return DEC_ERR_EXPORTER_LIMIT;
-	if (mlen < sizeof(struct ipfix_header) || mlen > len) {
-		dec_count(ctx, e, DEC_ERR_LENGTH);
-		return DEC_ERR_LENGTH;
-	}
-	wire_init(&c, buf + sizeof(struct ipfix_header),
-		  mlen - sizeof(struct ipfix_header));
-	r = dec_sets_check(c.p, wire_left(&c));
-	if (r != DEC_OK) {
-		dec_count(ctx, e, r);
-		return r;
-	}
 	h.version = IPFIX_VERSION;
 	h.uptime_ms = 0;
 	dec_hdr_time(&h, (uint64_t)secs * 1000, now_ms);

@@ -95,6 +95,10 @@ struct dec_out {
 };
 
 /* dec.c */
+/* The entry of an exporter, or NULL: never creates one. */
+struct dec_exporter *dec_exporter_lookup(const struct dec_ctx *ctx,
+					 const struct dec_source *src,
+					 uint16_t version, uint32_t domain);
 struct dec_exporter *dec_exporter_get(struct dec_ctx *ctx,
 				      const struct dec_source *src,
 				      uint16_t version, uint32_t domain);

@@ -15,6 +15,7 @@ enum dec_err dec_v1(struct dec_ctx *ctx, const struct dec_source *src,
 	struct dec_hdr h;
 	uint32_t secs, nsecs;
 	uint16_t count, i;
+	enum dec_err r;
 
 	wire_init(&c, buf, len);
 	wire_skip(&c, 2);			/* version */
@@ -27,17 +28,20 @@ enum dec_err dec_v1(struct dec_ctx *ctx, const struct dec_source *src,
 		return DEC_ERR_SHORT;
 	}
 	h.version = NF_V1_VERSION;
+	/* Framing first, before an exporter entry is made for it. */
+	r = DEC_OK;
+	if (count == 0 || count > NF_V1_MAX_RECORDS)
+		r = DEC_ERR_COUNT;
+	else if (wire_left(&c) < (size_t)count * sizeof(struct nf_v1_record))
+		r = DEC_ERR_LENGTH;
+	if (r != DEC_OK) {
+		dec_count(ctx, dec_exporter_lookup(ctx, src, NF_V1_VERSION, 0),
+			  r);
+		return r;
+	}
 	e = dec_exporter_get(ctx, src, NF_V1_VERSION, 0);
 	if (e == NULL)
 		return DEC_ERR_EXPORTER_LIMIT;
-	if (count == 0 || count > NF_V1_MAX_RECORDS) {
-		dec_count(ctx, e, DEC_ERR_COUNT);
-		return DEC_ERR_COUNT;
-	}
-	if (wire_left(&c) < (size_t)count * sizeof(struct nf_v1_record)) {
-		dec_count(ctx, e, DEC_ERR_LENGTH);
-		return DEC_ERR_LENGTH;
-	}
 	dec_hdr_time(&h, (uint64_t)secs * 1000 + nsecs / 1000000, now_ms);
 	e->st.datagrams++;
 	dec_uptime_check(e, &h);

@@ -20,6 +20,7 @@ enum dec_err dec_v5(struct dec_ctx *ctx, const struct dec_source *src,
 	uint32_t secs, nsecs, seq, interval;
 	uint16_t count, sampling, i;
 	uint8_t engine_type, engine_id;
+	enum dec_err r;
 
 	wire_init(&c, buf, len);
 	wire_skip(&c, 2);			/* version */
@@ -36,20 +37,23 @@ enum dec_err dec_v5(struct dec_ctx *ctx, const struct dec_source *src,
 		return DEC_ERR_SHORT;
 	}
 	h.version = NF_V5_VERSION;
+	/* Framing first, before an exporter entry is made for it. */
+	r = DEC_OK;
+	if (count == 0 || count > NF_V5_MAX_RECORDS)
+		r = DEC_ERR_COUNT;
+	/* Trailing bytes after the last record are tolerated (padding);
+	 * fewer than count records are not. */
+	else if (wire_left(&c) < (size_t)count * sizeof(struct nf_v5_record))
+		r = DEC_ERR_LENGTH;
+	if (r != DEC_OK) {
+		dec_count(ctx, dec_exporter_lookup(ctx, src, NF_V5_VERSION,
+			  (uint32_t)engine_type << 8 | engine_id), r);
+		return r;
+	}
 	e = dec_exporter_get(ctx, src, NF_V5_VERSION,
 			     (uint32_t)engine_type << 8 | engine_id);
 	if (e == NULL)
 		return DEC_ERR_EXPORTER_LIMIT;
-	if (count == 0 || count > NF_V5_MAX_RECORDS) {
-		dec_count(ctx, e, DEC_ERR_COUNT);
-		return DEC_ERR_COUNT;
-	}
-	/* Trailing bytes after the last record are tolerated (padding);
-	 * fewer than count records are not. */
-	if (wire_left(&c) < (size_t)count * sizeof(struct nf_v5_record)) {
-		dec_count(ctx, e, DEC_ERR_LENGTH);
-		return DEC_ERR_LENGTH;
-	}
 	dec_hdr_time(&h, (uint64_t)secs * 1000 + nsecs / 1000000, now_ms);
 	e->st.datagrams++;
 	dec_uptime_check(e, &h);

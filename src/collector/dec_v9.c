@@ -35,15 +35,22 @@ enum dec_err dec_v9(struct dec_ctx *ctx, const struct dec_source *src,
 		return DEC_ERR_SHORT;
 	}
 	h.version = NF_V9_VERSION;
+	/* Framing first: a malformed datagram changes nothing, and makes no
+	 * exporter entry. */
+	r = dec_sets_check(c.p, wire_left(&c));
+	if (r != DEC_OK) {
+		dec_count(ctx, dec_exporter_lookup(ctx, src, NF_V9_VERSION,
+						   source_id), r);
+		return r;
+	}
+	/* A header without sets from an unknown exporter says nothing
+	 * worth an entry (and header-only garbage would fill the table). */
+	if (wire_left(&c) == 0 &&
+	    dec_exporter_lookup(ctx, src, NF_V9_VERSION, source_id) == NULL)
+		return DEC_OK;
 	e = dec_exporter_get(ctx, src, NF_V9_VERSION, source_id);
 	if (e == NULL)
 		return DEC_ERR_EXPORTER_LIMIT;
-	/* Framing first: a malformed datagram changes nothing. */
-	r = dec_sets_check(c.p, wire_left(&c));
-	if (r != DEC_OK) {
-		dec_count(ctx, e, r);
-		return r;
-	}
 	dec_hdr_time(&h, (uint64_t)secs * 1000, now_ms);
 	e->st.datagrams++;
 	/* After a restart the exporter may reuse template ids for other

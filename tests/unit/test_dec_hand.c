@@ -265,6 +265,49 @@ static void test_two_exporters_one_address(void **state)
 	dec_free(ctx);
 }
 
+/* Garbage with random domain ids from one source cannot fill the exporter
+ * table: malformed datagrams make no entries, so an exporter that starts
+ * after the flood is still decoded. */
+static void test_garbage_makes_no_exporters(void **state)
+{
+	struct dec_config cfg;
+	struct dec_ctx *ctx;
+	struct sink s = { 0 };
+	struct dec_stats tot;
+	struct dg d;
+	uint32_t i, x = 12345;
+	uint8_t junk[64];
+
+	(void)state;
+	dec_config_default(&cfg);
+	cfg.max_exporters = 16;
+	ctx = dec_new(&cfg);
+	assert_non_null(ctx);
+	for (i = 0; i < 5000; i++) {
+		size_t k;
+
+		for (k = 0; k < sizeof(junk); k++) {
+			x = x * 1103515245u + 12345u;
+			junk[k] = (uint8_t)(x >> 16);
+		}
+		/* version 9, 10, 5 or 1 with a random rest */
+		junk[0] = 0;
+		junk[1] = (uint8_t[]){ 9, 10, 5, 1 }[i % 4];
+		(void)dec_datagram(ctx, &src_b, junk, 20 + i % 44, NOW,
+				   collect, &s);
+	}
+	ipfix_begin(&d, 0, 77);
+	tmpl_small(&d, 256, 4);
+	assert_int_equal(run(ctx, &src_a, &d, &s), DEC_OK);
+	ipfix_begin(&d, 0, 77);
+	data_small(&d, 256, 9, 5, 4);
+	assert_int_equal(run(ctx, &src_a, &d, &s), DEC_OK);
+	assert_int_equal(s.r[s.n - 1].packets, 5);
+	dec_total(ctx, &tot);
+	assert_int_equal(tot.errors[DEC_ERR_EXPORTER_LIMIT], 0);
+	dec_free(ctx);
+}
+
 static void test_data_before_template(void **state)
 {
 	struct dec_ctx *ctx = dec_new(NULL);
@@ -682,6 +725,7 @@ static void test_names_and_limits(void **state)
 	assert_int_equal(run(ctx, &src_b, &d, &s), DEC_OK);
 	assert_int_equal(dec_template_count(ctx), 6);	/* store full */
 	ipfix_begin(&d, 0, 9);
+	tmpl_small(&d, 256, 4);
 	assert_int_equal(run(ctx, &src_b, &d, &s), DEC_ERR_EXPORTER_LIMIT);
 	/* Expiry without refresh. */
 	dec_expire(ctx, NOW + cfg.template_timeout_ms + 1);
@@ -694,6 +738,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_redefinition_and_withdrawal),
 		cmocka_unit_test(test_two_exporters_one_address),
+		cmocka_unit_test(test_garbage_makes_no_exporters),
 		cmocka_unit_test(test_data_before_template),
 		cmocka_unit_test(test_v5_seq_wrap_sampling_uptime),
 		cmocka_unit_test(test_v9_samplers_seq_restart),
