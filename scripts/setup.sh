@@ -6,10 +6,13 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-# Build and unit-test dependencies, plus the peers the benchmark compares
-# against (softflowd) and the tools tests read pcaps with.
+# Build and unit-test dependencies; the independent decoders the export
+# tests use as oracles (tshark, nfcapd/nfdump, pmacct's nfacctd); clang with
+# libFuzzer for the bounded fuzz run; the peer the benchmark compares
+# against (softflowd).
 PKGS="build-essential autoconf automake autoconf-archive pkg-config
       libpcap-dev libnl-3-dev libnl-route-3-dev libmnl-dev libcmocka-dev
+      tshark nfdump pmacct clang libclang-rt-14-dev
       softflowd tcpdump iproute2 procps bc"
 
 missing=""
