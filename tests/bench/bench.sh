@@ -84,8 +84,8 @@ row() {	# label, pcap, packets, cache entries
 echo
 echo "== offline flow processing (tflowd -r), best of $RUNS"
 echo "   targets: >= 12 M packets/s cache-resident (>= 3x softflowd), >= 10x softflowd high-churn"
-row cache-resident "$D/resident.pcap" 4000000 64k
-row high-churn "$D/churn.pcap" 4000000 64k
+row cache-resident "$D/resident.pcap" 4000000 65536
+row high-churn "$D/churn.pcap" 4000000 65536
 
 echo
 echo "== memory per cache entry (target <= 128 bytes; 1M entries in <= 160 MiB RSS)"
@@ -96,3 +96,17 @@ per=$(echo "($big - $small) * 1024 / (1048576 - 1024)" | bc -l)
 printf 'RSS with 1M entries (all in use, %s evicted): %d KiB = %.1f MiB\n' "$evicted" "$big" "$(echo "$big / 1024" | bc -l)"
 printf 'RSS with 1k entries:                          %d KiB = %.1f MiB\n' "$small" "$(echo "$small / 1024" | bc -l)"
 printf 'bytes per cache entry:                        %.1f\n' "$per"
+
+echo
+echo "== export rate: records/s encoded and sent (v9 and IPFIX, unpaced, to 127.0.0.1:9)"
+for v in 5 9 ipfix; do
+	f="$D/bench-export-$v.rsc"
+	printf '/ip traffic-flow\nset cache-entries=65536\n/ip traffic-flow target\nadd dst-address=127.0.0.1 port=9 version=%s\n' "$v" > "$f"
+	t0=$(now)
+	out=$(TFLOWD_OFFLINE_PPS=0 "$TFLOWD" -c "$f" -r "$D/churn.pcap" 2>&1 >/dev/null)
+	t1=$(now)
+	recs=$(echo "$out" | sed -n 's/.*target .* records=\([0-9]*\).*/\1/p')
+	t=$(echo "$t1 - $t0" | bc -l)
+	printf 'version %-6s %9d records in %.3f s (capture included): %.2f M records/s\n' \
+		"$v" "$recs" "$t" "$(echo "$recs / $t / 1000000" | bc -l)"
+done
