@@ -409,6 +409,25 @@ uint32_t exp_split_value(uint64_t total, uint32_t parts, uint32_t i)
 	return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
 }
 
+void exp_put_v1v5_head(struct exp *e, const struct tflow_record *r,
+		       uint32_t pkts, uint32_t octets)
+{
+	struct wire_cursor *c = &e->c;
+
+	wire_put_bytes(c, r->src_addr, 4);
+	wire_put_bytes(c, r->dst_addr, 4);
+	wire_put_bytes(c, r->next_hop, 4);
+	/* 16-bit ifindex: a larger one is sent as 0 (unknown), not cut. */
+	wire_put_u16(c, r->in_if > UINT16_MAX ? 0 : (uint16_t)r->in_if);
+	wire_put_u16(c, r->out_if > UINT16_MAX ? 0 : (uint16_t)r->out_if);
+	wire_put_u32(c, pkts);
+	wire_put_u32(c, octets);
+	wire_put_u32(c, exp_uptime(e, r->first_ms));
+	wire_put_u32(c, exp_uptime(e, r->last_ms));
+	wire_put_u16(c, r->src_port);
+	wire_put_u16(c, r->dst_port);
+}
+
 int exp_fixed_add(struct exp *e, const struct tflow_record *r,
 		  uint64_t now_ms, uint32_t max, exp_put_fixed_fn put)
 {

@@ -189,6 +189,11 @@ static inline uint32_t exp_uptime(const struct exp *e, uint64_t t_ms)
  * max records a datagram (exp_common.c). */
 typedef void (*exp_put_fixed_fn)(struct exp *e, const struct tflow_record *r,
 				 uint32_t pkts, uint32_t octets);
+/* The first 36 bytes of a v1 and a v5 record, the same in both: addresses,
+ * next hop, 16-bit interfaces, 32-bit counters, uptimes, ports. */
+void exp_put_v1v5_head(struct exp *e, const struct tflow_record *r,
+		       uint32_t pkts, uint32_t octets);
+
 int exp_fixed_add(struct exp *e, const struct tflow_record *r,
 		  uint64_t now_ms, uint32_t max, exp_put_fixed_fn put);
 

@@ -14,18 +14,7 @@ static void v1_put(struct exp *e, const struct tflow_record *r,
 {
 	struct wire_cursor *c = &e->c;
 
-	wire_put_bytes(c, r->src_addr, 4);
-	wire_put_bytes(c, r->dst_addr, 4);
-	wire_put_bytes(c, r->next_hop, 4);
-	/* 16-bit ifindex: a larger one is sent as 0 (unknown), not cut. */
-	wire_put_u16(c, r->in_if > UINT16_MAX ? 0 : (uint16_t)r->in_if);
-	wire_put_u16(c, r->out_if > UINT16_MAX ? 0 : (uint16_t)r->out_if);
-	wire_put_u32(c, pkts);
-	wire_put_u32(c, octets);
-	wire_put_u32(c, exp_uptime(e, r->first_ms));
-	wire_put_u32(c, exp_uptime(e, r->last_ms));
-	wire_put_u16(c, r->src_port);
-	wire_put_u16(c, r->dst_port);
+	exp_put_v1v5_head(e, r, pkts, octets);
 	wire_put_zero(c, 2);
 	wire_put_u8(c, r->proto);
 	wire_put_u8(c, r->tos);
