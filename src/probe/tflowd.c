@@ -50,8 +50,24 @@ struct offline_sink {
 	FILE *out;
 	uint64_t records;
 	struct export_set *exports;	/* created at the first packet */
+	const struct offline_stats *st;	/* live counters of the run */
 	char err[256];
 };
+
+/* What the exporters announce in their RFC 7011 section 4 options data:
+ * records made so far, and packets the metering process could not
+ * account (not parsable). */
+static void sink_meter_stats(struct offline_sink *sk)
+{
+	struct exp_meter_stats ms;
+	int r;
+
+	memset(&ms, 0, sizeof(ms));
+	ms.observed_flows = sk->records;
+	for (r = PKT_OK + 1; r < PKT_REASON_MAX; r++)
+		ms.ignored_packets += sk->st->pkts_dropped[r];
+	export_set_stats(sk->exports, &ms);
+}
 
 static void sink_record(const struct tflow_record *rec, uint64_t now_ms,
 			void *arg)
@@ -65,8 +81,12 @@ static void sink_record(const struct tflow_record *rec, uint64_t now_ms,
 
 		fwrite(line, 1, n, sk->out);
 	}
-	if (sk->exports != NULL)
+	if (sk->exports != NULL) {
+		/* Often enough for every options refresh to be current. */
+		if ((sk->records & 255) == 1)
+			sink_meter_stats(sk);
 		export_set_record(sk->exports, rec, now_ms);
+	}
 }
 
 /* The first packet's time is the exporter's system init time: sysUptime
@@ -90,8 +110,10 @@ static void sink_finish(uint64_t last_ms, void *arg)
 {
 	struct offline_sink *sk = arg;
 
-	if (sk->exports != NULL)
+	if (sk->exports != NULL) {
+		sink_meter_stats(sk);
 		export_set_flush(sk->exports, last_ms);
+	}
 }
 
 /* The summary line that tests and operators read: every packet is in one
@@ -176,6 +198,7 @@ static int run_offline(const struct tflow_config *cfg,
 		n = record_fmt_header(sink.fmt, hdr, sizeof(hdr));
 		fwrite(hdr, 1, n, stdout);
 	}
+	sink.st = &st;
 	rc = offline_run(&opts, &st, err, sizeof(err));
 	if (fflush(stdout) != 0) {
 		log_warn("stdout");
