@@ -39,23 +39,181 @@ int record_fmt_from_name(const char *name, enum record_fmt *out)
 	return 0;
 }
 
+/* Dotted quad at p (at least 16 bytes), NUL-terminated; returns its
+ * length.  By hand: snprintf was the collector's largest cost per record
+ * (three or four addresses a line). */
+static size_t ipv4_text(const uint8_t a[4], char *p)
+{
+	char *s = p;
+	unsigned b;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		b = a[i];
+		if (b >= 100) {
+			*p++ = (char)('0' + b / 100);
+			b %= 100;
+			*p++ = (char)('0' + b / 10);
+		} else if (b >= 10) {
+			*p++ = (char)('0' + b / 10);
+		}
+		*p++ = (char)('0' + b % 10);
+		*p++ = '.';
+	}
+	*--p = '\0';
+	return (size_t)(p - s);
+}
+
+/* IPv6 text at p (at least INET6_ADDRSTRLEN bytes), NUL-terminated,
+ * exactly as glibc's inet_ntop writes it (RFC 5952: lower-case hex, the
+ * first longest run of two or more zero groups as "::", IPv4-mapped and
+ * -compatible addresses with a dotted quad); returns its length.
+ * inet_ntop formats each group with sprintf, which made it the costliest
+ * part of an IPv6 record's line. */
+static size_t ipv6_text(const uint8_t a[16], char *p)
+{
+	static const char hex[] = "0123456789abcdef";
+	int best = -1, best_len = 0, cur = -1, cur_len = 0, i;
+	uint16_t w[8];
+	char *s = p;
+
+	for (i = 0; i < 8; i++) {
+		w[i] = (uint16_t)(a[2 * i] << 8 | a[2 * i + 1]);
+		if (w[i] == 0) {
+			if (cur == -1)
+				cur = i;
+			if (++cur_len > best_len) {
+				best = cur;
+				best_len = cur_len;
+			}
+		} else {
+			cur = -1;
+			cur_len = 0;
+		}
+	}
+	if (best_len < 2)
+		best = -1;
+	for (i = 0; i < 8; i++) {
+		if (best != -1 && i >= best && i < best + best_len) {
+			if (i == best)
+				*p++ = ':';
+			continue;
+		}
+		if (i != 0)
+			*p++ = ':';
+		if (i == 6 && best == 0 &&
+		    (best_len == 6 || (best_len == 5 && w[5] == 0xffff))) {
+			p += ipv4_text(a + 12, p);
+			return (size_t)(p - s);
+		}
+		if (w[i] >= 0x1000)
+			*p++ = hex[w[i] >> 12];
+		if (w[i] >= 0x100)
+			*p++ = hex[w[i] >> 8 & 0xf];
+		if (w[i] >= 0x10)
+			*p++ = hex[w[i] >> 4 & 0xf];
+		*p++ = hex[w[i] & 0xf];
+	}
+	if (best != -1 && best + best_len == 8)
+		*p++ = ':';
+	*p = '\0';
+	return (size_t)(p - s);
+}
+
+/* snprintf's "%s" cut to len, without the format machinery. */
+static void copy_cut(char *buf, size_t len, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (len == 0)
+		return;
+	if (n >= len)
+		n = len - 1;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+}
+
 void record_fmt_addr(const uint8_t addr[16], int ip_version, char *buf,
 		     size_t len)
 {
+	char a[16];
+
+	char a6[INET6_ADDRSTRLEN];
+
 	if (ip_version == 6) {
-		if (inet_ntop(AF_INET6, addr, buf, (socklen_t)len) == NULL)
-			snprintf(buf, len, "::");
+		if (len >= sizeof(a6)) {
+			ipv6_text(addr, buf);
+		} else {
+			ipv6_text(addr, a6);
+			copy_cut(buf, len, a6);
+		}
+	} else if (len >= sizeof(a)) {
+		ipv4_text(addr, buf);
 	} else {
-		snprintf(buf, len, "%u.%u.%u.%u", addr[0], addr[1], addr[2],
-			 addr[3]);
+		ipv4_text(addr, a);
+		copy_cut(buf, len, a);
 	}
+}
+
+/* Last second gmtime_r and this formatter agree on: 9999-12-31T23:59:59. */
+#define FAST_TIME_MAX_S 253402300799ULL
+
+static void put2(char *p, unsigned v)
+{
+	p[0] = (char)('0' + v / 10);
+	p[1] = (char)('0' + v % 10);
+}
+
+/* "YYYY-MM-DDThh:mm:ss" (19 bytes, no NUL) for secs <= FAST_TIME_MAX_S:
+ * the civil date by day arithmetic (H. Hinnant's days-to-civil), which
+ * costs a fraction of gmtime_r's time zone machinery. */
+static void time_prefix(uint64_t secs, char p[19])
+{
+	uint64_t days = secs / 86400, sod = secs % 86400;
+	uint64_t z = days + 719468, era = z / 146097;
+	uint64_t doe = z - era * 146097;
+	uint64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	uint64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	uint64_t mp = (5 * doy + 2) / 153;
+	unsigned day = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
+	unsigned mon = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
+	unsigned year = (unsigned)(yoe + era * 400 + (mon <= 2));
+
+	put2(p, year / 100);
+	put2(p + 2, year % 100);
+	p[4] = '-';
+	put2(p + 5, mon);
+	p[7] = '-';
+	put2(p + 8, day);
+	p[10] = 'T';
+	put2(p + 11, (unsigned)(sod / 3600));
+	p[13] = ':';
+	put2(p + 14, (unsigned)(sod / 60 % 60));
+	p[16] = ':';
+	put2(p + 17, (unsigned)(sod % 60));
 }
 
 void record_fmt_time(uint64_t ms, char *buf, size_t len)
 {
 	time_t secs = (time_t)(ms / 1000);
+	char t[32];
 	struct tm tm;
 
+	if (ms / 1000 <= FAST_TIME_MAX_S && len >= 25) {
+		time_prefix(ms / 1000, buf);
+		buf[19] = '.';
+		buf[20] = (char)('0' + ms % 1000 / 100);
+		buf[21] = (char)('0' + ms % 100 / 10);
+		buf[22] = (char)('0' + ms % 10);
+		buf[23] = 'Z';
+		buf[24] = '\0';
+		return;
+	}
+	if (ms / 1000 <= FAST_TIME_MAX_S) {
+		record_fmt_time(ms, t, sizeof(t));
+		copy_cut(buf, len, t);
+		return;
+	}
 	if (gmtime_r(&secs, &tm) == NULL) {
 		snprintf(buf, len, "1970-01-01T00:00:00.000Z");
 		return;
@@ -83,13 +241,28 @@ static void put_str(struct out *o, const char *s)
 
 static void put_u64(struct out *o, uint64_t v)
 {
+	/* Two digits per division: counters are long, ports five digits. */
+	static const char pairs[] =
+		"00010203040506070809101112131415161718192021222324"
+		"25262728293031323334353637383940414243444546474849"
+		"50515253545556575859606162636465666768697071727374"
+		"75767778798081828384858687888990919293949596979899";
 	char tmp[24];
 	int i = (int)sizeof(tmp);
 
-	do {
-		tmp[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
+	while (v >= 100) {
+		unsigned d = (unsigned)(v % 100);
+
+		v /= 100;
+		tmp[--i] = pairs[2 * d + 1];
+		tmp[--i] = pairs[2 * d];
+	}
+	if (v >= 10) {
+		tmp[--i] = pairs[2 * v + 1];
+		tmp[--i] = pairs[2 * v];
+	} else {
+		tmp[--i] = (char)('0' + v);
+	}
 	if ((size_t)(o->end - o->p) <= sizeof(tmp) - (size_t)i)
 		return;
 	memcpy(o->p, tmp + i, sizeof(tmp) - (size_t)i);
@@ -100,6 +273,11 @@ static void put_addr(struct out *o, const uint8_t addr[16], int ip_version)
 {
 	char a[INET6_ADDRSTRLEN];
 
+	if (o->end - o->p > INET6_ADDRSTRLEN) {
+		o->p += ip_version == 6 ? ipv6_text(addr, o->p) :
+		    ipv4_text(addr, o->p);
+		return;
+	}
 	record_fmt_addr(addr, ip_version, a, sizeof(a));
 	put_str(o, a);
 }
@@ -128,7 +306,8 @@ static void put_rate(struct out *o, const struct tflow_record *r)
 }
 
 /* Times of one second are formatted once: records expire in bursts of the
- * same second. */
+ * same second.  Two slots (by the second's parity), because a record's
+ * first and last alternate and often fall in neighbouring seconds. */
 struct time_cache {
 	uint64_t secs;
 	char prefix[24];	/* "2026-01-01T00:00:00" */
@@ -136,25 +315,31 @@ struct time_cache {
 
 static void put_time(struct out *o, uint64_t ms)
 {
-	static _Thread_local struct time_cache tc = { UINT64_MAX, "" };
-	char frac[8];
+	static _Thread_local struct time_cache tc[2] = {
+		{ UINT64_MAX, "" }, { UINT64_MAX, "" },
+	};
+	struct time_cache *c = &tc[(ms / 1000) & 1];
 
-	if (tc.secs != ms / 1000) {
+	if (c->secs != ms / 1000) {
 		char full[32];
 
 		record_fmt_time(ms, full, sizeof(full));
-		memcpy(tc.prefix, full, 19);
-		tc.prefix[19] = '\0';
-		tc.secs = ms / 1000;
+		memcpy(c->prefix, full, 19);
+		c->prefix[19] = '\0';
+		c->secs = ms / 1000;
 	}
-	put_str(o, tc.prefix);
-	frac[0] = '.';
-	frac[1] = (char)('0' + (ms % 1000) / 100);
-	frac[2] = (char)('0' + (ms % 100) / 10);
-	frac[3] = (char)('0' + ms % 10);
-	frac[4] = 'Z';
-	frac[5] = '\0';
-	put_str(o, frac);
+	/* Prefix and ".mmmZ": 24 bytes, when they fit. */
+	if (o->end - o->p <= 24) {
+		put_str(o, c->prefix);
+		return;
+	}
+	memcpy(o->p, c->prefix, 19);
+	o->p[19] = '.';
+	o->p[20] = (char)('0' + (ms % 1000) / 100);
+	o->p[21] = (char)('0' + (ms % 100) / 10);
+	o->p[22] = (char)('0' + ms % 10);
+	o->p[23] = 'Z';
+	o->p += 24;
 }
 
 static const char *proto_name(uint8_t proto, char *buf, size_t len)
@@ -214,6 +399,28 @@ size_t record_fmt_header(enum record_fmt fmt, char *buf, size_t len)
 	return n < 0 ? 0 : (size_t)n;
 }
 
+/* A collector's records come from a few exporters, in runs: the text of
+ * the last one is kept (an IPv6 exporter costs inet_ntop otherwise). */
+struct exporter_cache {
+	uint8_t addr[16];
+	uint8_t family;
+	char text[INET6_ADDRSTRLEN];
+};
+
+static void put_exporter_addr(struct out *o, const struct tflow_record *r)
+{
+	static _Thread_local struct exporter_cache ec;
+
+	if (ec.family != r->exporter_family ||
+	    memcmp(ec.addr, r->exporter_addr, sizeof(ec.addr)) != 0) {
+		record_fmt_addr(r->exporter_addr, r->exporter_family, ec.text,
+				sizeof(ec.text));
+		memcpy(ec.addr, r->exporter_addr, sizeof(ec.addr));
+		ec.family = r->exporter_family;
+	}
+	put_str(o, ec.text);
+}
+
 static void put_exporter(struct out *o, const struct tflow_record *r,
 			 bool quoted)
 {
@@ -223,7 +430,7 @@ static void put_exporter(struct out *o, const struct tflow_record *r,
 	}
 	if (quoted)
 		put_str(o, "\"");
-	put_addr(o, r->exporter_addr, r->exporter_family);
+	put_exporter_addr(o, r);
 	if (quoted)
 		put_str(o, "\"");
 }
