@@ -8,12 +8,17 @@
  * a static menu tree (path words, then one command word) and reads
  * name=value arguments.  The schema rows, one table per menu, give each
  * property's type, range, default and place in its object; the same rows
- * drive parsing, defaults and export, and will drive the CLI's print and
- * completion.
+ * drive parsing, defaults, export and the CLI's print (and will drive
+ * completion).
+ *
+ * The config file and a CLI command line go through the same lexer and
+ * grammar; only the set of command words per menu differs (cmds against
+ * cli_cmds), and a command line starts from the current config instead
+ * of the defaults.
  *
  * Invariants: the caller's config is written only after the whole script
- * parsed and validated; every error carries the 1-based line and column
- * of the offending token and RouterOS wording.
+ * or command line parsed and validated; every error carries the 1-based
+ * line and column of the offending token and RouterOS wording.
  */
 #include "conf.h"
 
@@ -226,6 +231,8 @@ enum conf_type {
 #define CP_REQUIRED	0x4	/* `add` fails without it (or its alias) */
 #define CP_SAMPLING	0x8	/* part of the packet-sampling cross-check */
 #define CP_NONZERO	0x10	/* an address that may not be 0.0.0.0 or :: */
+#define CP_COLUMN	0x20	/* a column of the `print` table */
+#define CP_FLAG_X	0x40	/* shown as the X flag, not as a property */
 
 struct conf_prop {
 	const char *name;	/* RouterOS name */
@@ -276,15 +283,17 @@ static const struct conf_prop tf_props[] = {
 
 static const struct conf_prop target_props[] = {
 	{ "dst-address", CT_ADDR, TGT(dst), 0, 0, 0, 0,
-	  CP_ALWAYS | CP_REQUIRED | CP_NONZERO, NULL },
-	{ "port", CT_PORT, TGT(port), 0, 1, 65535, 0, CP_ALWAYS, NULL },
-	{ "version", CT_VERSION, TGT(version), 0, 0, 0, 0, CP_ALWAYS, NULL },
-	{ "src-address", CT_ADDR, TGT(src), 0, 0, 0, 0, 0, NULL },
+	  CP_ALWAYS | CP_REQUIRED | CP_NONZERO | CP_COLUMN, NULL },
+	{ "port", CT_PORT, TGT(port), 0, 1, 65535, 0,
+	  CP_ALWAYS | CP_COLUMN, NULL },
+	{ "version", CT_VERSION, TGT(version), 0, 0, 0, 0,
+	  CP_ALWAYS | CP_COLUMN, NULL },
+	{ "src-address", CT_ADDR, TGT(src), 0, 0, 0, 0, CP_COLUMN, NULL },
 	{ "v9-template-refresh", CT_UINT, TGT(template_refresh), 0,
 	  1, 65535, 0, 0, NULL },
 	{ "v9-template-timeout", CT_TIME, TGT(template_timeout_ms), 0,
 	  1, 365 * MS_DAY, 0, 0, NULL },
-	{ "disabled", CT_BOOL, TGT(disabled), 0, 0, 0, 0, 0, NULL },
+	{ "disabled", CT_BOOL, TGT(disabled), 0, 0, 0, 0, CP_FLAG_X, NULL },
 	{ "address", CT_ADDR_PORT, TGT(dst), TGT(port), 0, 0, 0,
 	  CP_HIDDEN | CP_NONZERO, "dst-address" },
 };
@@ -304,10 +313,25 @@ _Static_assert(sizeof(ipfix_props) / sizeof(ipfix_props[0]) <= 64,
 enum conf_cmd {
 	CMD_SET,
 	CMD_ADD,
+	CMD_REMOVE,
+	CMD_ENABLE,
+	CMD_DISABLE,
+	CMD_PRINT,
+	CMD_EXPORT,
 	CMD_COUNT,
 };
 
-static const char *const conf_cmd_names[CMD_COUNT] = { "set", "add" };
+static const char *const conf_cmd_names[CMD_COUNT] = {
+	"set", "add", "remove", "enable", "disable", "print", "export",
+};
+
+/* Commands that change the config (the CLI saves after them). */
+#define CMDS_CHANGE	(1u << CMD_SET | 1u << CMD_ADD | 1u << CMD_REMOVE | \
+			 1u << CMD_ENABLE | 1u << CMD_DISABLE)
+#define CMDS_SETTINGS	(1u << CMD_SET | 1u << CMD_PRINT | 1u << CMD_EXPORT)
+#define CMDS_ITEMS	(1u << CMD_ADD | 1u << CMD_SET | 1u << CMD_REMOVE | \
+			 1u << CMD_ENABLE | 1u << CMD_DISABLE | \
+			 1u << CMD_PRINT | 1u << CMD_EXPORT)
 
 /* RouterOS verbs that exist but have no place in a config file (yet). */
 static const char *const ros_other_verbs[] = {
@@ -329,6 +353,7 @@ struct conf_menu {
 	const char *path;		/* as export prints it */
 	enum conf_menu_id parent;
 	unsigned cmds;			/* 1 << CMD_x allowed in the file */
+	unsigned cli_cmds;		/* and on a CLI command line */
 	const struct conf_prop *props;
 	size_t n_props;
 };
@@ -336,14 +361,14 @@ struct conf_menu {
 #define PROPS(t) (t), (sizeof(t) / sizeof((t)[0]))
 
 static const struct conf_menu conf_menus[MENU_COUNT] = {
-	[MENU_ROOT] = { "", "/", MENU_ROOT, 0, NULL, 0 },
-	[MENU_IP] = { "ip", "/ip", MENU_ROOT, 0, NULL, 0 },
+	[MENU_ROOT] = { "", "/", MENU_ROOT, 0, 1u << CMD_EXPORT, NULL, 0 },
+	[MENU_IP] = { "ip", "/ip", MENU_ROOT, 0, 1u << CMD_EXPORT, NULL, 0 },
 	[MENU_TF] = { "traffic-flow", "/ip traffic-flow", MENU_IP,
-		      1u << CMD_SET, PROPS(tf_props) },
+		      1u << CMD_SET, CMDS_SETTINGS, PROPS(tf_props) },
 	[MENU_TARGET] = { "target", "/ip traffic-flow target", MENU_TF,
-			  1u << CMD_ADD, PROPS(target_props) },
+			  1u << CMD_ADD, CMDS_ITEMS, PROPS(target_props) },
 	[MENU_IPFIX] = { "ipfix", "/ip traffic-flow ipfix", MENU_TF,
-			 1u << CMD_SET, PROPS(ipfix_props) },
+			 1u << CMD_SET, CMDS_SETTINGS, PROPS(ipfix_props) },
 };
 
 /* Longest candidate list: the ipfix toggles. */
@@ -1019,6 +1044,9 @@ struct conf_parser {
 	/* Value of the last packet-sampling or sampling-interval given: the
 	 * assignment that made an inconsistent pair is the one to blame. */
 	struct ros_pos sampling_blame;
+	bool cli;			/* a command line: print, remove, ... too */
+	bool changed;			/* a CMDS_CHANGE command ran */
+	FILE *out;			/* where print and export go; may be NULL */
 	struct tflow_config cfg;	/* the config being built */
 };
 
@@ -1121,16 +1149,46 @@ static int conf_check_sampling(struct conf_parser *ps)
 	return 0;
 }
 
-/* The end of an `add` under /ip traffic-flow target. */
-static int target_add(struct conf_parser *ps, const struct conf_menu *m,
-    const struct conf_target_draft *d, uint64_t seen,
-    const struct ros_pos *vpos, struct ros_pos cmd_pos)
+static void target_from_draft(struct conf_target *t,
+    const struct conf_target_draft *d)
 {
-	struct conf_target *t;
+	memset(t, 0, sizeof(*t));
+	t->dst = d->dst;
+	addr_set_port(&t->dst, d->port);
+	t->src = d->src;
+	t->version = d->version;
+	t->template_refresh = d->template_refresh;
+	t->template_timeout_ms = d->template_timeout_ms;
+	t->disabled = d->disabled;
+}
+
+/*
+ * The end of an `add` (item < 0) or a `set item` under /ip traffic-flow
+ * target: check the draft as a whole and store it.
+ */
+static int target_store(struct conf_parser *ps, const struct conf_menu *m,
+    const struct conf_target_draft *d, uint64_t seen,
+    const struct ros_pos *vpos, struct ros_pos cmd_pos, int item)
+{
 	char missing[128];
 	size_t i, used = 0;
-	int src;
+	int src, dst;
+	bool src_seen;
 
+	src = menu_prop_index(m, "src-address");
+	dst = menu_prop_index(m, "dst-address");
+	if (item >= 0) {
+		/* a set may change either side of the family pair: blame
+		 * the side it gave */
+		src_seen = (seen & (UINT64_C(1) << src)) != 0;
+		if (d->src.ss_family != 0 &&
+		    d->src.ss_family != d->dst.ss_family)
+			return conf_fail(ps, src_seen ? vpos[src] : vpos[dst],
+			    "invalid value for argument %s",
+			    src_seen ? "src-address" : "dst-address");
+		target_from_draft(&ps->cfg.targets[item], d);
+		return 0;
+	}
 	missing[0] = '\0';
 	for (i = 0; i < m->n_props; i++) {
 		if (!(m->props[i].flags & CP_REQUIRED) || (seen & (UINT64_C(1) << i)))
@@ -1145,26 +1203,20 @@ static int target_add(struct conf_parser *ps, const struct conf_menu *m,
 	if (ps->cfg.n_targets >= CONF_MAX_TARGETS)
 		return conf_fail(ps, cmd_pos, "too many targets (at most %d)",
 		    CONF_MAX_TARGETS);
-	src = menu_prop_index(m, "src-address");
 	if (d->src.ss_family != 0 && d->src.ss_family != d->dst.ss_family)
 		return conf_fail(ps, vpos[src],
 		    "invalid value for argument src-address");
-
-	t = &ps->cfg.targets[ps->cfg.n_targets++];
-	memset(t, 0, sizeof(*t));
-	t->dst = d->dst;
-	addr_set_port(&t->dst, d->port);
-	t->src = d->src;
-	t->version = d->version;
-	t->template_refresh = d->template_refresh;
-	t->template_timeout_ms = d->template_timeout_ms;
-	t->disabled = d->disabled;
+	target_from_draft(&ps->cfg.targets[ps->cfg.n_targets++], d);
 	return 0;
 }
 
-/* name=value arguments of `cmd` in menu `mid`, up to the end of command. */
+/*
+ * name=value arguments of `cmd` in menu `mid`, up to the end of command.
+ * Under /ip traffic-flow target, `item` is the row a `set` edits, or -1
+ * for an `add`.
+ */
 static int parse_args(struct conf_parser *ps, enum conf_menu_id mid,
-    enum conf_cmd cmd, struct ros_pos cmd_pos)
+    struct ros_pos cmd_pos, int item)
 {
 	const struct conf_menu *m = &conf_menus[mid];
 	struct ros_lex *lx = &ps->lx;
@@ -1180,8 +1232,11 @@ static int parse_args(struct conf_parser *ps, enum conf_menu_id mid,
 
 	n_names = menu_prop_names(m, names);
 	memset(vpos, 0, sizeof(vpos));
-	if (cmd == CMD_ADD) {
-		target_draft_defaults(&draft);
+	if (mid == MENU_TARGET) {
+		if (item < 0)
+			target_draft_defaults(&draft);
+		else
+			target_to_draft(&ps->cfg.targets[item], &draft);
 		obj = &draft;
 	} else
 		obj = &ps->cfg;
@@ -1224,9 +1279,182 @@ static int parse_args(struct conf_parser *ps, enum conf_menu_id mid,
 		if (pr->flags & CP_SAMPLING)
 			ps->sampling_blame = val_pos;
 	}
-	if (cmd == CMD_ADD)
-		return target_add(ps, m, &draft, seen, vpos, cmd_pos);
+	if (mid == MENU_TARGET)
+		return target_store(ps, m, &draft, seen, vpos, cmd_pos, item);
 	return 0;
+}
+
+/* Printers, after export at the end of the file: they share its quoting. */
+static void print_settings(const struct conf_menu *m, const void *obj,
+    FILE *out);
+static void print_targets(const struct tflow_config *cfg, bool detail,
+    FILE *out);
+
+/* Nothing but blanks may follow up to the end of the command. */
+static int expect_end(struct conf_parser *ps)
+{
+	ros_skip_blanks(&ps->lx);
+	if (!ros_is_end(ros_peek(&ps->lx)))
+		return conf_fail(ps, ros_here(&ps->lx),
+		    "expected end of command");
+	return 0;
+}
+
+/*
+ * The row numbers `print` showed: `0`, `0,2` or `numbers=0,2`.  Sets bit
+ * N of *rows for each; a number past the last row is "no such item".
+ */
+static int parse_rows(struct conf_parser *ps, struct ros_pos cmd_pos,
+    uint32_t *rows)
+{
+	static const char *const numbers[] = { "numbers" };
+	struct ros_lex *lx = &ps->lx;
+	char word[ROS_VALUE_MAX];
+	struct ros_pos pos;
+	const char *s;
+	uint64_t v;
+	size_t len;
+	int rc;
+
+	_Static_assert(CONF_MAX_TARGETS <= 32, "rows are one uint32_t");
+	*rows = 0;
+	ros_skip_blanks(lx);
+	pos = ros_here(lx);
+	if (ros_is_end(ros_peek(lx)))
+		return conf_fail(ps, cmd_pos,
+		    "missing value(s) of argument(s) numbers");
+	len = ros_read_name(lx, word, ROS_WORD_MAX);
+	if (ros_peek(lx) == '=') {
+		if (len >= ROS_WORD_MAX ||
+		    ros_match(word, numbers, 1) != 0)
+			return conf_fail(ps, cmd_pos,
+			    "missing value(s) of argument(s) numbers");
+		ros_advance(lx);
+		pos = ros_here(lx);
+		rc = ros_read_value(ps, word, sizeof(word));
+		if (rc < 0)
+			return rc;
+		if (rc > 0)
+			return conf_fail(ps, pos,
+			    "invalid value for argument numbers");
+	} else if (len >= ROS_WORD_MAX)
+		return conf_fail(ps, pos, "invalid value for argument numbers");
+	for (s = word;;) {
+		if (parse_u64(&s, &v) != 0 || (*s != '\0' && *s != ','))
+			return conf_fail(ps, pos,
+			    "invalid value for argument numbers");
+		if (v >= ps->cfg.n_targets)
+			return conf_fail(ps, pos, "no such item");
+		*rows |= UINT32_C(1) << v;
+		if (*s++ == '\0')
+			break;
+	}
+	return 0;
+}
+
+/* `print [detail]`: settings menus print name: value, target a table. */
+static int run_print(struct conf_parser *ps, enum conf_menu_id mid)
+{
+	static const char *const words[] = { "detail" };
+	struct ros_lex *lx = &ps->lx;
+	char word[ROS_WORD_MAX];
+	struct ros_pos pos;
+	bool detail = false;
+	size_t len;
+
+	for (;;) {
+		ros_skip_blanks(lx);
+		if (ros_is_end(ros_peek(lx)))
+			break;
+		pos = ros_here(lx);
+		len = ros_read_name(lx, word, sizeof(word));
+		if (len == 0 || len >= sizeof(word) || ros_peek(lx) == '=' ||
+		    ros_match(word, words, 1) != 0)
+			return conf_fail(ps, pos, "expected end of command");
+		detail = true;
+	}
+	if (ps->out == NULL)
+		return 0;
+	if (mid == MENU_TARGET)
+		print_targets(&ps->cfg, detail, ps->out);
+	else
+		print_settings(&conf_menus[mid], &ps->cfg, ps->out);
+	return 0;
+}
+
+/* Drop the rows in *rows, keeping the order of the others. */
+static void targets_remove(struct tflow_config *cfg, uint32_t rows)
+{
+	unsigned i, kept = 0;
+
+	for (i = 0; i < cfg->n_targets; i++) {
+		if (rows & (UINT32_C(1) << i))
+			continue;
+		if (kept != i)
+			cfg->targets[kept] = cfg->targets[i];
+		kept++;
+	}
+	memset(&cfg->targets[kept], 0,
+	    (cfg->n_targets - kept) * sizeof(cfg->targets[0]));
+	cfg->n_targets = kept;
+}
+
+/* A command word matched in menu `mid`: read its arguments and run it. */
+static int run_command(struct conf_parser *ps, enum conf_menu_id mid,
+    enum conf_cmd cmd, struct ros_pos cmd_pos)
+{
+	struct ros_lex args;
+	uint32_t rows;
+	unsigned i;
+	int rc;
+
+	if (CMDS_CHANGE & (1u << cmd))
+		ps->changed = true;
+	switch (cmd) {
+	case CMD_ADD:
+		return parse_args(ps, mid, cmd_pos, -1);
+	case CMD_SET:
+		if (mid != MENU_TARGET)
+			return parse_args(ps, mid, cmd_pos, -1);
+		if ((rc = parse_rows(ps, cmd_pos, &rows)) != 0)
+			return rc;
+		/* the same arguments once for each row */
+		args = ps->lx;
+		for (i = 0; i < CONF_MAX_TARGETS; i++) {
+			if (!(rows & (UINT32_C(1) << i)))
+				continue;
+			ps->lx = args;
+			if ((rc = parse_args(ps, mid, cmd_pos, (int)i)) != 0)
+				return rc;
+		}
+		return 0;
+	case CMD_REMOVE:
+	case CMD_ENABLE:
+	case CMD_DISABLE:
+		if ((rc = parse_rows(ps, cmd_pos, &rows)) != 0 ||
+		    (rc = expect_end(ps)) != 0)
+			return rc;
+		if (cmd == CMD_REMOVE) {
+			targets_remove(&ps->cfg, rows);
+			return 0;
+		}
+		for (i = 0; i < ps->cfg.n_targets; i++)
+			if (rows & (UINT32_C(1) << i))
+				ps->cfg.targets[i].disabled =
+				    cmd == CMD_DISABLE;
+		return 0;
+	case CMD_PRINT:
+		return run_print(ps, mid);
+	case CMD_EXPORT:
+		if ((rc = expect_end(ps)) != 0)
+			return rc;
+		if (ps->out != NULL)
+			conf_export(&ps->cfg, ps->out);
+		return 0;
+	case CMD_COUNT:
+		break;
+	}
+	return conf_fail(ps, cmd_pos, "bad command name");
 }
 
 /*
@@ -1276,7 +1504,8 @@ static int parse_command(struct conf_parser *ps)
 				names[n++] = conf_menus[i].name;
 			}
 		for (i = 0; i < CMD_COUNT; i++)
-			if (conf_menus[node].cmds & (1u << i)) {
+			if ((ps->cli ? conf_menus[node].cli_cmds :
+			    conf_menus[node].cmds) & (1u << i)) {
 				ids[n] = MENU_COUNT + (int)i;
 				names[n++] = conf_cmd_names[i];
 			}
@@ -1290,7 +1519,7 @@ static int parse_command(struct conf_parser *ps)
 			continue;
 		}
 		if (k >= 0)
-			return parse_args(ps, node,
+			return run_command(ps, node,
 			    (enum conf_cmd)(ids[k] - MENU_COUNT), pos);
 
 		for (i = 0; i < CMD_COUNT; i++)
@@ -1331,13 +1560,32 @@ static int parse_script(struct conf_parser *ps)
 	return conf_check_sampling(ps);
 }
 
+/* Values become C strings: a NUL byte could only truncate them. */
+static int conf_check_nul(struct conf_parser *ps, const char *text,
+    size_t len)
+{
+	const char *nul = memchr(text, '\0', len);
+	struct ros_pos pos;
+
+	if (nul == NULL)
+		return 0;
+	pos.line = 1;
+	pos.col = 1;
+	for (; text < nul; text++) {
+		if (*text == '\n') {
+			pos.line++;
+			pos.col = 1;
+		} else
+			pos.col++;
+	}
+	return conf_fail(ps, pos, "invalid character (NUL byte)");
+}
+
 int conf_parse_string(const char *text, size_t len, struct tflow_config *cfg,
     struct conf_error *err)
 {
 	struct conf_error dummy;
 	struct conf_parser *ps;
-	const char *nul;
-	struct ros_pos pos;
 	int rc;
 
 	if (err == NULL)
@@ -1353,26 +1601,44 @@ int conf_parse_string(const char *text, size_t len, struct tflow_config *cfg,
 	ps->menu = MENU_ROOT;
 	conf_init_defaults(&ps->cfg);
 	ros_lex_init(&ps->lx, text, len);
-
-	/* Values become C strings: a NUL byte could only truncate them. */
-	nul = memchr(text, '\0', len);
-	if (nul != NULL) {
-		pos.line = 1;
-		pos.col = 1;
-		for (; text < nul; text++) {
-			if (*text == '\n') {
-				pos.line++;
-				pos.col = 1;
-			} else
-				pos.col++;
-		}
-		rc = conf_fail(ps, pos, "invalid character (NUL byte)");
-		goto out;
-	}
-	rc = parse_script(ps);
+	rc = conf_check_nul(ps, text, len);
+	if (rc == 0)
+		rc = parse_script(ps);
 	if (rc == 0)
 		memcpy(cfg, &ps->cfg, sizeof(*cfg));
-out:
+	free(ps);
+	return rc;
+}
+
+int conf_apply_command(struct tflow_config *cfg, const char *line,
+    size_t len, FILE *out, struct conf_error *err)
+{
+	struct conf_error dummy;
+	struct conf_parser *ps;
+	int rc;
+
+	if (err == NULL)
+		err = &dummy;
+	memset(err, 0, sizeof(*err));
+	ps = calloc(1, sizeof(*ps));
+	if (ps == NULL) {
+		snprintf(err->msg, sizeof(err->msg), "out of memory");
+		return -ENOMEM;
+	}
+	ps->err = err;
+	ps->menu = MENU_ROOT;
+	ps->cli = true;
+	ps->out = out;
+	/* Work on a copy: a command that fails half way leaves *cfg alone. */
+	memcpy(&ps->cfg, cfg, sizeof(ps->cfg));
+	ros_lex_init(&ps->lx, line, len);
+	rc = conf_check_nul(ps, line, len);
+	if (rc == 0)
+		rc = parse_script(ps);
+	if (rc == 0 && ps->changed) {
+		memcpy(cfg, &ps->cfg, sizeof(*cfg));
+		rc = 1;
+	}
 	free(ps);
 	return rc;
 }
@@ -1592,5 +1858,113 @@ void conf_export(const struct tflow_config *cfg, FILE *out)
 		ros_line_begin(&line, out, "set");
 		export_props(&conf_menus[MENU_IPFIX], cfg, &def, &line);
 		ros_line_end(&line);
+	}
+}
+
+/* ------------------------------------------------------------------------
+ * Printers for the CLI, shaped like RouterOS's.
+ */
+
+/* name: value lines, names right-aligned on the colon. */
+static void print_settings(const struct conf_menu *m, const void *obj,
+    FILE *out)
+{
+	char value[ROS_VALUE_MAX];
+	size_t i, width = 0;
+
+	for (i = 0; i < m->n_props; i++)
+		if (!(m->props[i].flags & CP_HIDDEN) &&
+		    strlen(m->props[i].name) > width)
+			width = strlen(m->props[i].name);
+	for (i = 0; i < m->n_props; i++) {
+		if (m->props[i].flags & CP_HIDDEN)
+			continue;
+		prop_format(&m->props[i], obj, value, sizeof(value));
+		fprintf(out, "%*s: %s\n", (int)width, m->props[i].name, value);
+	}
+}
+
+/* Column header: the property name upper-cased, as RouterOS prints it. */
+static void print_header(const char *name, char *buf, size_t size)
+{
+	size_t i;
+
+	for (i = 0; name[i] != '\0' && i + 1 < size; i++)
+		buf[i] = (name[i] >= 'a' && name[i] <= 'z') ?
+		    (char)(name[i] - 'a' + 'A') : name[i];
+	buf[i] = '\0';
+}
+
+/*
+ * The target list: `Flags: X - disabled`, then numbered rows, a table of
+ * the CP_COLUMN properties or, with detail, every property as name=value.
+ */
+static void print_targets(const struct tflow_config *cfg, bool detail,
+    FILE *out)
+{
+	const struct conf_menu *m = &conf_menus[MENU_TARGET];
+	size_t width[ROS_CHOICES_MAX], i, last = 0;
+	struct conf_target_draft d;
+	char value[ROS_VALUE_MAX];
+	unsigned row, n;
+	const char *sep;
+
+	n = cfg->n_targets < CONF_MAX_TARGETS ? cfg->n_targets :
+	    CONF_MAX_TARGETS;
+	fputs("Flags: X - disabled\n", out);
+	if (detail) {
+		for (row = 0; row < n; row++) {
+			target_to_draft(&cfg->targets[row], &d);
+			fprintf(out, "%2u %c ", row, d.disabled ? 'X' : ' ');
+			sep = "";
+			for (i = 0; i < m->n_props; i++) {
+				if (m->props[i].flags & (CP_HIDDEN | CP_FLAG_X))
+					continue;
+				prop_format(&m->props[i], &d, value,
+				    sizeof(value));
+				fprintf(out, "%s%s=", sep, m->props[i].name);
+				ros_put_value(out, value);
+				sep = " ";
+			}
+			fputs("\n\n", out);
+		}
+		return;
+	}
+
+	/* a column is as wide as its header or its widest value */
+	for (i = 0; i < m->n_props; i++) {
+		width[i] = strlen(m->props[i].name);
+		if (m->props[i].flags & CP_COLUMN)
+			last = i;
+	}
+	for (row = 0; row < n; row++) {
+		target_to_draft(&cfg->targets[row], &d);
+		for (i = 0; i < m->n_props; i++) {
+			if (!(m->props[i].flags & CP_COLUMN))
+				continue;
+			prop_format(&m->props[i], &d, value, sizeof(value));
+			if (strlen(value) > width[i])
+				width[i] = strlen(value);
+		}
+	}
+	fputs(" #  ", out);
+	for (i = 0; i < m->n_props; i++) {
+		if (!(m->props[i].flags & CP_COLUMN))
+			continue;
+		print_header(m->props[i].name, value, sizeof(value));
+		fprintf(out, " %-*s", i == last ? 0 : (int)width[i], value);
+	}
+	fputc('\n', out);
+	for (row = 0; row < n; row++) {
+		target_to_draft(&cfg->targets[row], &d);
+		fprintf(out, "%2u %c", row, d.disabled ? 'X' : ' ');
+		for (i = 0; i < m->n_props; i++) {
+			if (!(m->props[i].flags & CP_COLUMN))
+				continue;
+			prop_format(&m->props[i], &d, value, sizeof(value));
+			fprintf(out, " %-*s", i == last ? 0 : (int)width[i],
+			    value);
+		}
+		fputc('\n', out);
 	}
 }

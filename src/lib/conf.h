@@ -127,6 +127,21 @@ int conf_parse_file(const char *path, struct tflow_config *cfg,
  * output gives back an identical config. */
 void conf_export(const struct tflow_config *cfg, FILE *out);
 
+/*
+ * Run one CLI command line (RouterOS script: an absolute path, or one
+ * relative to the root menu; the v7 slash form; several commands split by
+ * `;`) against *cfg.  Beyond the config file's `set` and `add` it takes
+ * `print [detail]`, `export`, and under /ip traffic-flow target
+ * `set N`, `remove N`, `enable N`, `disable N` (N: a row of `print`, or
+ * a comma list).  print and export write to `out` (NULL: nowhere).
+ * The commands work on a copy that is validated as a whole; *cfg changes
+ * only when everything succeeded.  Returns 1 when a changing command ran
+ * (the caller saves), 0 after read-only ones, or -EINVAL with *err filled
+ * (-ENOMEM: out of memory).
+ */
+int conf_apply_command(struct tflow_config *cfg, const char *line,
+		       size_t len, FILE *out, struct conf_error *err);
+
 /* Value parsers shared with the CLI.  Return 0 or -EINVAL. */
 int conf_parse_time_ms(const char *s, uint64_t *out_ms);	/* 30m, 1h30m, 00:30:00, 90s, 1d, 1w, 500ms */
 int conf_parse_size(const char *s, uint64_t *out);		/* 4k = 4096? see docs */
