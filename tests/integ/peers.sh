@@ -243,6 +243,22 @@ fi
 if [ "$have_pm" = 1 ]; then
 	pp9=$(free_port)
 	pp10=$(free_port)
+	# pmacctd 1.7.7 can lose the last packets it reads before the end of
+	# the file when the machine is loaded (seen in CI: the last 20 of
+	# 50000, no warning logged).  It reads the test pcap followed, 5 s
+	# later, by a tail of one extra UDP flow; the tail absorbs that loss and
+	# is left out of every comparison.
+	"$PCAPGEN" -o "$T/tail.pcap" -t "$T/tail.truth" --flows 1 \
+	    --packets 1000 --ipv6 0 --vlan 0 --tcp 0 --udp 1 --seed 77 \
+	    --start $((1767225600 + 25)) --duration 1 2>/dev/null ||
+	    die "tflow-pcapgen failed (tail)"
+	tailkey=$(awk '!/^#/ { print $1, $2, $3, $4, $5, $6, $7; exit }' \
+	    "$T/tail.truth")
+	awk -v k="$tailkey" '!/^#/ && $1" "$2" "$3" "$4" "$5" "$6" "$7 == k \
+	    { bad = 1 } END { exit bad }' "$T/g.truth" ||
+	    die "the tail flow's key is one of the test's"
+	cp "$T/g.pcap" "$T/pm.pcap"
+	tail -c +25 "$T/tail.pcap" >>"$T/pm.pcap"	# records only, no header
 	tc_start pm "$pp9" "$pp10"
 	pmpid=$BG_PID
 	t0=$(date +%s.%N)
@@ -253,7 +269,7 @@ if [ "$have_pm" = 1 ]; then
 ! written by tests/integ/$INTEG_NAME.sh
 daemonize: false
 pidfile: $T/pm$v.pid
-pcap_savefile: $T/g.pcap
+pcap_savefile: $T/pm.pcap
 plugins: nfprobe
 nfprobe_receiver: 127.0.0.1:$port
 nfprobe_version: $v
@@ -289,7 +305,9 @@ EOF
 		fi
 		grep -q 'Shutting down' "$T/pmacctd$v.log" ||
 		    fail "pmacctd $V: the nfprobe plugin did not shut down"
-		json_sums "$T/pm.out" "$v" times >"$T/pm$v.got"
+		json_sums "$T/pm.out" "$v" times |
+		    awk -v k="$tailkey" '$1" "$2" "$3" "$4" "$5" "$6" "$7 != k' \
+		    >"$T/pm$v.got"
 		read -r gk gp gb <<<"$(sum_keys "$T/pm$v.got")"
 		check_eq "pmacctd $V: keys packets bytes = truth" \
 		    "$keys_all $pkts_all $bytes_all" "$gk $gp $gb"
