@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 PKGS="build-essential autoconf automake autoconf-archive pkg-config
       libpcap-dev libnl-3-dev libnl-route-3-dev libmnl-dev libcmocka-dev
       tshark nfdump pmacct clang libclang-rt-14-dev
-      softflowd tcpdump iproute2 procps bc"
+      softflowd tcpdump iproute2 iputils-ping procps bc"
 
 missing=""
 for p in $PKGS; do

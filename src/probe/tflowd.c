@@ -7,6 +7,7 @@
  */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 
 #include "conf.h"
 #include "export.h"
+#include "live.h"
 #include "log.h"
 #include "offline.h"
 #include "record_fmt.h"
@@ -223,10 +225,26 @@ static int run_offline(const struct tflow_config *cfg,
 	return status;
 }
 
+/* The pid, for init scripts; 0 or -errno.  Written after the config is
+ * read, removed at exit. */
+static int pidfile_write(const char *path)
+{
+	int fd, rc = 0;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd == -1)
+		return -errno;
+	if (dprintf(fd, "%ld\n", (long)getpid()) < 0)
+		rc = -EIO;
+	if (close(fd) == -1 && rc == 0)
+		rc = -errno;
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	const char *files[TFLOWD_MAX_FILES];
-	const char *config_path = NULL, *out_fmt = NULL;
+	const char *config_path = NULL, *out_fmt = NULL, *pidfile = NULL;
 	struct tflow_config cfg;
 	struct conf_error cerr;
 	size_t n_files = 0;
@@ -242,8 +260,10 @@ int main(int argc, char **argv)
 			config_path = optarg;
 			break;
 		case 'S':
+			/* Used by the control socket (not yet). */
+			break;
 		case 'p':
-			/* Used by the daemon mode (live capture). */
+			pidfile = optarg;
 			break;
 		case 'r':
 			if (n_files == TFLOWD_MAX_FILES) {
@@ -297,7 +317,26 @@ int main(int argc, char **argv)
 	if (n_files > 0)
 		return run_offline(&cfg, files, n_files, out_fmt);
 
-	log_warnx("live capture is not available in this build yet; "
-		  "use -r FILE.pcap for offline mode");
-	return 1;
+	/*
+	 * Live mode.  As on RouterOS, enabled=no means traffic-flow does not
+	 * run: say so and exit 0 (a later control socket will keep the
+	 * daemon up to be enabled).  Daemonizing comes later: live mode
+	 * stays in the foreground, logging to syslog unless -f.
+	 */
+	if (!cfg.enabled) {
+		log_info("traffic-flow is disabled (enabled=no); nothing to do");
+		return 0;
+	}
+	if (out_fmt != NULL)
+		log_warnx("-o is only available with -r (offline mode)");
+	if (pidfile != NULL && (rc = pidfile_write(pidfile)) < 0) {
+		log_warnx("%s: %s", pidfile, strerror(-rc));
+		return 1;
+	}
+	rc = live_run(&cfg, config_path != NULL ? config_path :
+		      access(TFLOWD_DEFAULT_CONFIG, F_OK) == 0 ?
+		      TFLOWD_DEFAULT_CONFIG : NULL);
+	if (pidfile != NULL)
+		(void)unlink(pidfile);
+	return rc;
 }
