@@ -195,6 +195,12 @@ void dec_record_base(const struct dec_exporter *e, uint16_t version,
 		     struct tflow_record *rec)
 {
 	memset(rec, 0, sizeof(*rec));
+	dec_record_exporter(e, version, rec);
+}
+
+void dec_record_exporter(const struct dec_exporter *e, uint16_t version,
+			 struct tflow_record *rec)
+{
 	memcpy(rec->exporter_addr, e->key.addr, sizeof(rec->exporter_addr));
 	rec->exporter_family = e->key.family;
 	rec->exporter_domain = e->key.domain;

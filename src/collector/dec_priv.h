@@ -105,6 +105,9 @@ struct dec_exporter *dec_exporter_get(struct dec_ctx *ctx,
 void dec_count(struct dec_ctx *ctx, struct dec_exporter *e, enum dec_err r);
 void dec_record_base(const struct dec_exporter *e, uint16_t version,
 		     struct tflow_record *rec);
+/* dec_record_base() without clearing: for a record already zeroed. */
+void dec_record_exporter(const struct dec_exporter *e, uint16_t version,
+			 struct tflow_record *rec);
 void dec_emit(struct dec_exporter *e, const struct dec_out *out,
 	      struct tflow_record *rec);
 /* Export time from the header, or now_ms when the header's is absurd. */

@@ -17,6 +17,7 @@ enum dec_err dec_v5(struct dec_ctx *ctx, const struct dec_source *src,
 	struct wire_cursor c;
 	struct dec_exporter *e;
 	struct dec_hdr h;
+	struct tflow_record rec;
 	uint32_t secs, nsecs, seq, interval;
 	uint16_t count, sampling, i;
 	uint8_t engine_type, engine_id;
@@ -65,12 +66,16 @@ enum dec_err dec_v5(struct dec_ctx *ctx, const struct dec_source *src,
 	e->samp_packets = interval ? 1 : 0;
 	e->samp_space = interval ? interval - 1 : 0;
 
+	/* Cleared once, not per record: each record writes every field
+	 * below, the rest (upper address bytes, MACs, VLAN, TTLs, end
+	 * reason) stay zero, and time_estimated, which dec_fix_times() only
+	 * ever sets, is reset by hand. */
+	dec_record_base(e, NF_V5_VERSION, &rec);
+	rec.ip_version = 4;
 	for (i = 0; i < count; i++) {
-		struct tflow_record rec;
 		uint32_t first, last;
 
-		dec_record_base(e, NF_V5_VERSION, &rec);
-		rec.ip_version = 4;
+		rec.time_estimated = false;
 		wire_get_bytes(&c, rec.src_addr, 4);
 		wire_get_bytes(&c, rec.dst_addr, 4);
 		wire_get_bytes(&c, rec.next_hop, 4);

@@ -138,6 +138,50 @@ static void test_text(void **state)
 	assert_non_null(strstr(buf, "...AP.SF"));
 }
 
+/* The fast JSON writer (a buffer of RECORD_FMT_MAX or more) and the
+ * checked one (a shorter buffer) print the same line for the same record. */
+static void test_fast_and_checked_agree(void **state)
+{
+	static const uint8_t v6a[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0,
+					 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	struct tflow_record r;
+	char fast[RECORD_FMT_MAX], checked[RECORD_FMT_MAX];
+	uint32_t x = 99;
+	int i, k;
+
+	(void)state;
+	for (i = 0; i < 2000; i++) {
+		r = v4_record();
+		for (k = 0; k < 16; k++) {
+			x = x * 1103515245u + 12345u;
+			r.src_addr[k] = (uint8_t)(x >> 16);
+			r.dst_addr[k] = (uint8_t)(x >> 8);
+		}
+		r.ip_version = (i % 3 == 0) ? 6 : 4;
+		if (r.ip_version == 4) {
+			memset(r.src_addr + 4, 0, 12);
+			memset(r.dst_addr + 4, 0, 12);
+		} else if (i % 7 == 0) {
+			memcpy(r.src_addr, v6a, 16);
+		}
+		r.packets = (uint64_t)x << (i % 40);
+		r.octets = i % 5 == 0 ? UINT64_MAX : (uint64_t)x * (uint64_t)i;
+		r.first_ms = 1767225600000ULL + (uint64_t)i * 997;
+		r.last_ms = r.first_ms + (x % 100000);
+		r.src_port = (uint16_t)x;
+		r.dst_port = (uint16_t)(x >> 7);
+		r.end_reason = (uint8_t)(i % 8);
+		r.exporter_family = (uint8_t)((i % 4 == 1) ? 4 : (i % 4 == 2) ? 6 : 0);
+		r.version = (uint16_t)(i % 11);
+		r.sampling_packets = (uint32_t)(i % 3);
+		r.sampling_space = (uint32_t)(i % 17);
+		r.time_estimated = i % 2;
+		record_fmt_line(RECORD_FMT_JSON, &r, fast, sizeof(fast));
+		record_fmt_line(RECORD_FMT_JSON, &r, checked, sizeof(checked) - 1);
+		assert_string_equal(fast, checked);
+	}
+}
+
 static void test_names(void **state)
 {
 	enum record_fmt f;
@@ -158,6 +202,7 @@ int main(void)
 		cmocka_unit_test(test_rates),
 		cmocka_unit_test(test_csv),
 		cmocka_unit_test(test_text),
+		cmocka_unit_test(test_fast_and_checked_agree),
 		cmocka_unit_test(test_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
