@@ -458,3 +458,19 @@ size_t dec_template_count(const struct dec_ctx *ctx)
 {
 	return tmpl_count(ctx->ts);
 }
+
+void dec_v1v5_head(struct wire_cursor *c, struct tflow_record *rec,
+		   uint32_t *first, uint32_t *last)
+{
+	wire_get_bytes(c, rec->src_addr, 4);
+	wire_get_bytes(c, rec->dst_addr, 4);
+	wire_get_bytes(c, rec->next_hop, 4);
+	rec->in_if = wire_get_u16(c);
+	rec->out_if = wire_get_u16(c);
+	rec->packets = wire_get_u32(c);
+	rec->octets = wire_get_u32(c);
+	*first = wire_get_u32(c);
+	*last = wire_get_u32(c);
+	rec->src_port = wire_get_u16(c);
+	rec->dst_port = wire_get_u16(c);
+}

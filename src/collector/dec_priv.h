@@ -95,6 +95,11 @@ struct dec_out {
 };
 
 /* dec.c */
+/* The first 36 bytes of a v1 and a v5 record, the same in both: addresses,
+ * next hop, 16-bit interfaces, 32-bit counters, uptimes, ports. */
+void dec_v1v5_head(struct wire_cursor *c, struct tflow_record *rec,
+		   uint32_t *first, uint32_t *last);
+
 /* The entry of an exporter, or NULL: never creates one. */
 struct dec_exporter *dec_exporter_lookup(const struct dec_ctx *ctx,
 					 const struct dec_source *src,

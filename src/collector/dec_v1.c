@@ -52,17 +52,7 @@ enum dec_err dec_v1(struct dec_ctx *ctx, const struct dec_source *src,
 
 		dec_record_base(e, NF_V1_VERSION, &rec);
 		rec.ip_version = 4;
-		wire_get_bytes(&c, rec.src_addr, 4);
-		wire_get_bytes(&c, rec.dst_addr, 4);
-		wire_get_bytes(&c, rec.next_hop, 4);
-		rec.in_if = wire_get_u16(&c);
-		rec.out_if = wire_get_u16(&c);
-		rec.packets = wire_get_u32(&c);
-		rec.octets = wire_get_u32(&c);
-		first = wire_get_u32(&c);
-		last = wire_get_u32(&c);
-		rec.src_port = wire_get_u16(&c);
-		rec.dst_port = wire_get_u16(&c);
+		dec_v1v5_head(&c, &rec, &first, &last);
 		wire_skip(&c, 2);		/* pad1 */
 		rec.proto = wire_get_u8(&c);
 		rec.tos = wire_get_u8(&c);

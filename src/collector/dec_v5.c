@@ -76,17 +76,7 @@ enum dec_err dec_v5(struct dec_ctx *ctx, const struct dec_source *src,
 		uint32_t first, last;
 
 		rec.time_estimated = false;
-		wire_get_bytes(&c, rec.src_addr, 4);
-		wire_get_bytes(&c, rec.dst_addr, 4);
-		wire_get_bytes(&c, rec.next_hop, 4);
-		rec.in_if = wire_get_u16(&c);
-		rec.out_if = wire_get_u16(&c);
-		rec.packets = wire_get_u32(&c);
-		rec.octets = wire_get_u32(&c);
-		first = wire_get_u32(&c);
-		last = wire_get_u32(&c);
-		rec.src_port = wire_get_u16(&c);
-		rec.dst_port = wire_get_u16(&c);
+		dec_v1v5_head(&c, &rec, &first, &last);
 		wire_skip(&c, 1);		/* pad1 */
 		rec.tcp_flags = wire_get_u8(&c);
 		rec.proto = wire_get_u8(&c);
