@@ -148,12 +148,17 @@ log_has() {
 # bind is then checked by wait_bound, which fails loudly if it raced.
 INTEG_PORTS=
 free_port() {
-	local p i
+	local p i used
+	# Called as $(free_port), a subshell: what it hands out is kept in a
+	# file, or two calls could return the same port (and a subshell's
+	# RANDOM may repeat the parent's sequence).
+	used=$(cat "$T/.ports" 2>/dev/null)
 	for i in $(seq 1 200); do
-		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
-		case " $INTEG_PORTS " in *" $p "*) continue ;; esac
+		p=$((20000 + ($(od -An -N4 -tu4 /dev/urandom) % 40000)))
+		case " $used $INTEG_PORTS " in *" $p "*) continue ;; esac
 		if ! udp_bound "$p"; then
 			INTEG_PORTS="$INTEG_PORTS $p"
+			echo "$p" >>"$T/.ports"
 			echo "$p"
 			return 0
 		fi
