@@ -61,46 +61,6 @@ cstat() {
 	    END { if (!f) print 0 }'
 }
 
-# json_keys FILE [VERSION]: one line per JSON record of FILE (of one
-# export version), "ipver src dst proto sport dport tos packets bytes
-# first_ms last_ms", summed per key (first min, last max), sorted.
-json_keys() {
-	awk -v want="${2:-}" '
-	function get(k,   i, s) {
-		i = index($0, "\"" k "\":")
-		if (i == 0)
-			return ""
-		s = substr($0, i + length(k) + 3)
-		sub(/[,}].*/, "", s)
-		gsub(/"/, "", s)
-		return s
-	}
-	# "2026-01-01T00:00:01.234Z" -> Unix ms (days from civil, UTC).
-	function ms(t,   y, m, d, era, yoe, doy, doe, days) {
-		y = substr(t, 1, 4) + 0; m = substr(t, 6, 2) + 0
-		d = substr(t, 9, 2) + 0
-		if (m <= 2) y--
-		era = int(y / 400); yoe = y - era * 400
-		doy = int((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1
-		doe = yoe * 365 + int(yoe / 4) - int(yoe / 100) + doy
-		days = era * 146097 + doe - 719468
-		return ((days * 24 + substr(t, 12, 2)) * 60 + \
-		    substr(t, 15, 2)) * 60000 + substr(t, 18, 2) * 1000 + \
-		    substr(t, 21, 3)
-	}
-	want == "" || get("version") == want {
-		k = get("ip_version") " " get("src_addr") " " get("dst_addr") \
-		    " " get("proto") " " get("src_port") " " get("dst_port") \
-		    " " get("tos")
-		p[k] += get("packets"); b[k] += get("bytes")
-		f = ms(get("first")); l = ms(get("last"))
-		if (!(k in fi) || f < fi[k]) fi[k] = f
-		if (!(k in la) || l > la[k]) la[k] = l
-	}
-	END { for (k in p) printf "%s %.0f %.0f %.0f %.0f\n", k, p[k], b[k],
-	    fi[k], la[k] }' "$1" | LC_ALL=C sort
-}
-
 truth_times() {
 	awk -v v="${2:-}" '!/^#/ && (v == "" || $1 == v)' "$1" | LC_ALL=C sort
 }
@@ -216,7 +176,7 @@ truth_times "$T/e.truth" 4 >"$T/truth.v4"
 # only, so tflowd takes sysUptime at that second and the decoder accepts
 # flow times up to a second after it (dec_uptime_to_ms).
 for v in 5 9 10; do
-	json_keys "$T/e2e.out" "$v" >"$T/got.$v"
+	json_sums "$T/e2e.out" "$v" times >"$T/got.$v"
 	case $v in 5) t=$T/truth.v4 ;; *) t=$T/truth.all ;; esac
 	compare_keys "version $v: packets, bytes, first, last per key" \
 	    "$t" "$T/got.$v"

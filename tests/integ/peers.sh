@@ -108,52 +108,6 @@ tc_errors() {
 	echo "${e:-none}"
 }
 
-# json_sums FILE VERSION [times]: "ipver src dst proto sport dport tos
-# packets bytes" per key of the records of one version, sorted; with
-# "times" also first_ms (min) and last_ms (max), as truth_times prints.
-json_sums() {
-	awk -v want="$2" -v times="${3:-}" '
-	function get(k,   i, s) {
-		i = index($0, "\"" k "\":")
-		if (i == 0)
-			return ""
-		s = substr($0, i + length(k) + 3)
-		sub(/[,}].*/, "", s)
-		gsub(/"/, "", s)
-		return s
-	}
-	# "2026-01-01T00:00:01.234Z" -> Unix ms (days from civil, UTC).
-	function ms(t,   y, m, d, era, yoe, doy, doe, days) {
-		y = substr(t, 1, 4) + 0; m = substr(t, 6, 2) + 0
-		d = substr(t, 9, 2) + 0
-		if (m <= 2) y--
-		era = int(y / 400); yoe = y - era * 400
-		doy = int((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1
-		doe = yoe * 365 + int(yoe / 4) - int(yoe / 100) + doy
-		days = era * 146097 + doe - 719468
-		return ((days * 24 + substr(t, 12, 2)) * 60 + \
-		    substr(t, 15, 2)) * 60000 + substr(t, 18, 2) * 1000 + \
-		    substr(t, 21, 3)
-	}
-	get("version") == want {
-		k = get("ip_version") " " get("src_addr") " " get("dst_addr") \
-		    " " get("proto") " " get("src_port") " " get("dst_port") \
-		    " " get("tos")
-		p[k] += get("packets"); b[k] += get("bytes")
-		f = ms(get("first")); l = ms(get("last"))
-		if (!(k in fi) || f < fi[k]) fi[k] = f
-		if (!(k in la) || l > la[k]) la[k] = l
-	}
-	END {
-		for (k in p)
-			if (times != "")
-				printf "%s %.0f %.0f %.0f %.0f\n", k, p[k], b[k],
-				    fi[k], la[k]
-			else
-				printf "%s %.0f %.0f\n", k, p[k], b[k]
-	}' "$1" | LC_ALL=C sort
-}
-
 # elapsed T0: seconds since T0 (date +%s.%N), one decimal.
 elapsed() {
 	awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f\n", b - a }'
