@@ -138,8 +138,8 @@ static void test_text(void **state)
 	assert_non_null(strstr(buf, "...AP.SF"));
 }
 
-/* The fast JSON writer (a buffer of RECORD_FMT_MAX or more) and the
- * checked one (a shorter buffer) print the same line for the same record. */
+/* A buffer of RECORD_FMT_MAX or more and a shorter one (which gets the
+ * line copied, cut to fit) hold the same line for the same record. */
 static void test_fast_and_checked_agree(void **state)
 {
 	static const uint8_t v6a[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0,
