@@ -9,10 +9,12 @@ cd "$(dirname "$0")/.."
 # Build and unit-test dependencies; the independent decoders the export
 # tests use as oracles (tshark, nfcapd/nfdump, pmacct's nfacctd); clang with
 # libFuzzer for the bounded fuzz run; the peer the benchmark compares
-# against (softflowd).
+# against (softflowd, fprobe; tcpreplay drives the live benchmark);
+# zstd compresses stored flows; nftables sets up the NFLOG test.
 PKGS="build-essential autoconf automake autoconf-archive pkg-config
       libpcap-dev libnl-3-dev libnl-route-3-dev libmnl-dev libcmocka-dev
       tshark nfdump pmacct clang libclang-rt-14-dev
+      libzstd-dev nftables tcpreplay fprobe
       softflowd tcpdump iproute2 iputils-ping procps bc"
 
 missing=""

@@ -87,6 +87,25 @@ enum conf_ipfix_field {
 	CONF_IPFIX_MAX
 };
 
+/*
+ * tflow's own /ip traffic-flow properties (not RouterOS's): exported only
+ * when they differ from the default, so a default config's export is what
+ * RouterOS prints.  Zero is the default of each.
+ */
+enum conf_capture {
+	CONF_CAPTURE_AFPACKET = 0,	/* capture=afpacket: TPACKET_V3 ring, fanout */
+	CONF_CAPTURE_PCAP,		/* capture=pcap: libpcap live */
+	CONF_CAPTURE_NFLOG,		/* capture=nflog:GROUP (nftables `log group`) */
+};
+
+enum conf_direction {
+	CONF_DIR_INGRESS_LOCAL = 0,	/* count-direction=ingress-and-local: ingress,
+					 * plus egress this host originated */
+	CONF_DIR_INGRESS,		/* count-direction=ingress */
+	CONF_DIR_EGRESS,		/* count-direction=egress */
+	CONF_DIR_BOTH,			/* count-direction=both */
+};
+
 struct tflow_config {
 	bool enabled;				/* default no */
 	bool interfaces_all;			/* interfaces=all (default) */
@@ -101,6 +120,10 @@ struct tflow_config {
 	unsigned n_targets;
 	struct conf_target targets[CONF_MAX_TARGETS];
 	uint64_t ipfix_fields;			/* bit (1 << CONF_IPFIX_x) set = yes */
+	enum conf_capture capture;		/* capture=, default afpacket */
+	uint16_t nflog_group;			/* the GROUP of capture=nflog:GROUP */
+	uint16_t capture_workers;		/* capture-workers=, 0 = auto (one per CPU) */
+	enum conf_direction count_direction;	/* count-direction= */
 };
 
 /* Where and why parsing failed.  msg is RouterOS-worded, e.g.

@@ -6,15 +6,20 @@
  * descriptor for epoll; cap_next_batch() hands over what is ready without
  * allocating or copying, and cap_release() gives the memory back.
  *
- * What is delivered: by default every packet received on a captured
- * interface (ingress); packets the host sends are not delivered (see
- * docs/design/live-capture.md, "Counting once").
+ * Backends: cap_afpacket.c (TPACKET_V3 ring, PACKET_FANOUT), cap_pcap.c
+ * (libpcap live), cap_nflog.c (NFLOG over libmnl); cap_open() picks by
+ * opts->backend.  A capture is used by one thread at a time; several
+ * captures (one per worker) run in parallel.  What is delivered follows
+ * opts->direction (docs/design/live-capture.md, "Counting once").
  */
 #ifndef TFLOW_CAP_H
 #define TFLOW_CAP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "conf.h"
 
 struct cap;
 
@@ -28,7 +33,9 @@ struct cap_pkt {
 	const uint8_t *data;
 	uint32_t caplen;	/* bytes at data (at most the snap length) */
 	uint32_t wirelen;	/* length of the packet on the wire, >= caplen */
-	uint32_t ifindex;	/* the kernel's ifindex of the interface */
+	uint32_t ifindex;	/* the kernel's ifindex of the interface: the input
+				 * interface, or for dir OUT the output one */
+	uint32_t out_ifindex;	/* NFLOG: the kernel's output interface, else 0 */
 	int linktype;		/* enum pkt_linktype of data */
 	uint64_t ts_ms;		/* kernel timestamp, CLOCK_REALTIME ms */
 	uint16_t vlan;		/* VLAN id the driver stripped, 0 none */
@@ -41,7 +48,8 @@ struct cap_stats {
 	uint64_t packets;	/* delivered by cap_next_batch() */
 	uint64_t kernel_packets;	/* PACKET_STATISTICS: seen by the socket */
 	uint64_t drops;		/* PACKET_STATISTICS: lost, ring full */
-	uint64_t outgoing;	/* sent by this host: skipped, not counted */
+	uint64_t outgoing;	/* sent packets skipped by the direction setting */
+	uint64_t skipped;	/* other frames skipped (PACKET_LOOPBACK ...) */
 };
 
 /* Snap length: enough for Ethernet, four VLAN tags, an IPv6 header with a
@@ -50,12 +58,67 @@ struct cap_stats {
 #define CAP_SNAPLEN 512
 
 /*
- * Open a capture on the interfaces named in names[0..n-1].  Returns NULL
- * with errno set and a message naming the interface in err on failure
- * (nothing stays open then).
+ * How a capture is opened.  One process may hold several captures at once:
+ * the live workers each open one with the same fanout_id and their own
+ * worker index, and the kernel spreads packets over them by flow hash.
  */
-struct cap *cap_open(const char *const *names, size_t n, char *err,
-		     size_t errlen);
+struct cap_opts {
+	enum conf_capture backend;	/* afpacket, pcap or nflog */
+	enum conf_direction direction;	/* what is delivered, see below */
+	uint16_t nflog_group;		/* NFLOG: the nftables log group */
+	/* AF_PACKET fanout: fanout_id != 0 joins every socket of this capture
+	 * to a PACKET_FANOUT_HASH group (with PACKET_FANOUT_FLAG_DEFRAG) derived
+	 * from fanout_id and the interface, so the workers of one tflowd share
+	 * each interface and two tflowd never share a group.  Other backends
+	 * ignore it (they run with one worker). */
+	uint16_t fanout_id;
+	/*
+	 * direction CONF_DIR_INGRESS_LOCAL needs to tell egress this host
+	 * originated from forwarded egress: the backend asks is_local(src) for
+	 * each outgoing packet (NULL: no outgoing packet is local).  Called on
+	 * the capture's thread; it must be safe against a concurrent writer
+	 * (nl_local_is_local() is).
+	 */
+	bool (*is_local)(const void *local_ctx, uint8_t ip_version,
+			 const uint8_t addr[16]);
+	const void *local_ctx;
+};
+
+/*
+ * What each direction setting delivers (dir of struct cap_pkt says which):
+ *  INGRESS_LOCAL: received packets, plus sent packets whose source address
+ *                 is local (originated here; forwarded ones were already
+ *                 counted when they came in);
+ *  INGRESS:       received packets only;
+ *  EGRESS:        sent packets only (forwarded and originated);
+ *  BOTH:          received and sent: a forwarded packet counts twice.
+ * Skipped packets are counted in cap_stats.outgoing / .skipped.
+ * NFLOG delivers what the nftables rules log (see docs), whatever direction.
+ */
+
+/*
+ * Open a capture on the interfaces named in names[0..n-1] (NFLOG: names
+ * are ignored, it binds opts->nflog_group).  n may be 0: an empty capture
+ * that cap_add_if() fills later.  Returns NULL with errno set and a
+ * message naming the interface in err on failure (nothing stays open then).
+ */
+struct cap *cap_open(const struct cap_opts *opts, const char *const *names,
+		     size_t n, char *err, size_t errlen);
+
+/*
+ * Start capturing on one more interface (it must exist now).  Returns 0,
+ * -EEXIST when it is already captured, or -errno with a message in err.
+ * NFLOG: returns 0 and does nothing.
+ */
+int cap_add_if(struct cap *c, const char *name, char *err, size_t errlen);
+
+/* Stop capturing on ifindex (gone or no longer configured): its socket is
+ * closed, packets already delivered stay valid until cap_release().
+ * Returns 0 or -ENOENT. */
+int cap_remove_if(struct cap *c, uint32_t ifindex);
+
+/* The interface ifindex was renamed: cap_ifname() says the new name. */
+void cap_rename_if(struct cap *c, uint32_t ifindex, const char *name);
 
 /* Closes every socket and unmaps the rings.  NULL is a no-op. */
 void cap_close(struct cap *c);

@@ -223,12 +223,14 @@ fail:
 	return rc;
 }
 
-struct cap *cap_open(const char *const *names, size_t n, char *err,
-		     size_t errlen)
+struct cap *cap_open(const struct cap_opts *opts, const char *const *names,
+		     size_t n, char *err, size_t errlen)
 {
 	struct cap *c;
 	size_t i;
 	int rc;
+
+	(void)opts;
 
 	if (n == 0 || n > CAP_MAX_IFACES) {
 		snprintf(err, errlen, "%zu interfaces: expected 1 to %d", n,
@@ -435,4 +437,27 @@ void cap_get_stats(struct cap *c, struct cap_stats *out)
 		c->st.drops += ks.tp_drops;
 	}
 	*out = c->st;
+}
+
+/* Interim: interface following arrives with the fanout rework. */
+int cap_add_if(struct cap *c, const char *name, char *err, size_t errlen)
+{
+	(void)c;
+	snprintf(err, errlen, "%s: adding interfaces is not supported yet",
+	    name);
+	return -ENOTSUP;
+}
+
+int cap_remove_if(struct cap *c, uint32_t ifindex)
+{
+	(void)c;
+	(void)ifindex;
+	return -ENOENT;
+}
+
+void cap_rename_if(struct cap *c, uint32_t ifindex, const char *name)
+{
+	(void)c;
+	(void)ifindex;
+	(void)name;
 }

@@ -468,7 +468,11 @@ int live_run(const struct tflow_config *cfg, const char *config_path)
 	}
 	for (i = 0; i < n; i++)
 		namep[i] = names[i];
-	l->cap = cap_open(namep, n, err, sizeof(err));
+	{
+		struct cap_opts co = { .backend = CONF_CAPTURE_AFPACKET };
+
+		l->cap = cap_open(&co, namep, n, err, sizeof(err));
+	}
 	if (l->cap == NULL) {
 		log_warnx("live: capture: %s", err);
 		goto free_live;
