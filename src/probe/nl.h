@@ -92,7 +92,10 @@ bool nl_routes_lookup(const struct nl_routes *nr, uint8_t ip_version,
 
 /* Fill r->out_if, r->next_hop, r->dst_mask from the route to r->dst_addr
  * and r->src_mask from the route to r->src_addr; fields already set by
- * the capture (non-zero out_if) are kept. */
+ * the capture (non-zero out_if, next hop, masks) are kept, and a next hop
+ * is only copied when the route leaves by r->out_if.  A destination that
+ * is a local address gets out_if 0 and no next hop (delivered here).
+ * Allocation-free; main thread. */
 void nl_routes_fill(const struct nl_routes *nr, struct tflow_record *r);
 
 /* Is addr one of this host's addresses?  Safe to call from any thread
@@ -100,7 +103,44 @@ void nl_routes_fill(const struct nl_routes *nr, struct tflow_record *r);
 bool nl_local_is_local(const void *nr, uint8_t ip_version,
 		       const uint8_t addr[16]);
 
-/* Route table size, for monitor and logs. */
+/* Route table size (routes of the main table kept), for monitor and logs. */
 size_t nl_routes_count(const struct nl_routes *nr);
+
+/* How often the tables were read again from the kernel since open: after
+ * an overrun (ENOBUFS), or a link going down (the kernel flushes its IPv4
+ * routes without a word).  For monitor and tests. */
+uint64_t nl_routes_redumps(const struct nl_routes *nr);
+
+#ifdef TFLOW_NL_INTERNAL
+/* ------------------------------------------------------------------------
+ * Shared by nl_links.c and nl_routes.c only (they define
+ * TFLOW_NL_INTERNAL): one rtnetlink socket in libnl's clothes, read by
+ * hand so that an overrun is told apart from an allocation failure.
+ */
+struct nl_sock;
+struct nlmsghdr;
+
+/* Receive buffer: more than the kernel puts in one datagram (32 KiB). */
+#define NL_RECV_BUF	(64 * 1024)
+
+typedef void (*nl_rtmsg_fn)(const struct nlmsghdr *h, void *ctx);
+
+/* A non-blocking NETLINK_ROUTE socket joined to groups[0..n-1]
+ * (RTNLGRP_*).  NULL with a message on failure. */
+struct nl_sock *nl_rt_listen(const unsigned *groups, size_t n, char *err,
+			     size_t errlen);
+
+/* Hand every message waiting on sk to fn, reading at most max_reads
+ * datagrams into buf (NL_RECV_BUF bytes).  Returns 0 (drained or budget
+ * spent), -ENOBUFS (the kernel dropped events: re-dump) or -errno. */
+int nl_rt_drain(struct nl_sock *sk, void *buf, unsigned max_reads,
+		nl_rtmsg_fn fn, void *ctx);
+
+/* Dump (type RTM_GETLINK, RTM_GETADDR, RTM_GETROUTE; family AF_*) over a
+ * fresh blocking socket into fn; a dump the kernel marks inconsistent is
+ * started over.  0 or -errno with a message. */
+int nl_rt_dump(int type, int family, void *buf, nl_rtmsg_fn fn, void *ctx,
+	       char *err, size_t errlen);
+#endif
 
 #endif
