@@ -2,30 +2,38 @@
 /*
  * tflow: the RouterOS-style command line for tflowd's configuration.
  *
- * This first cut works offline only: `tflow --offline -c FILE COMMAND...`
- * reads FILE (defaults when it does not exist), runs one command line
- * through the same parser as the config file (conf_apply_command()), and
- * when the command changed something writes the whole config back as
- * `export` prints it.  The write is atomic: a temp file in FILE's
- * directory, fsync, rename, fsync of the directory; a command that fails
- * never reaches the disk.  The control socket (-S) comes with the daemon's
- * live mode.
+ *   tflow [-S SOCKET] [COMMAND...]      tflowd over its control socket
+ *   tflow --offline [-c FILE] [COMMAND...]   a config file, no daemon
+ *
+ * With a COMMAND it runs that one line and exits non-zero when it failed,
+ * the error on stderr as RouterOS words it.  Without one it is a shell
+ * (shell.c): a prompt with the current menu, history and Tab completion
+ * on a terminal, or plain lines read one by one from a pipe.
+ *
+ * Over the socket every line is one CTL_REQ_COMMAND frame, answered by
+ * output frames and a final DONE or ERROR (ctl.h, docs/design/control.md).
+ * Offline, the file is read once, each line runs through the same parser
+ * (conf_run_command()), and a change is written back atomically
+ * (conf_save()); a command that fails never reaches the disk.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <libgen.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "conf.h"
+#include "conf_save.h"
+#include "ctl.h"
+#include "shell.h"
 
 #define TFLOW_DEFAULT_CONFIG	"/etc/tflow/tflow.rsc"
-#define TFLOW_DEFAULT_SOCKET	"/run/tflow/tflowd.sock"
+#define TFLOW_DEFAULT_SOCKET	CTL_DEFAULT_SOCKET
 /* A command line is a few hundred bytes; this bounds a runaway argv. */
 #define TFLOW_LINE_MAX		(64 * 1024)
 
@@ -33,7 +41,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: tflow [-S SOCKET] [COMMAND...]\n"
-	    "       tflow --offline [-c FILE] COMMAND...\n"
+	    "       tflow --offline [-c FILE] [COMMAND...]\n"
 	    "\n"
 	    "  -c, --config FILE  config file for --offline (default %s)\n"
 	    "  -o, --offline      edit and print FILE, no daemon needed\n"
@@ -46,7 +54,9 @@ static void usage(FILE *f)
 	    "  /ip traffic-flow set enabled=yes cache-entries=4k\n"
 	    "  /ip traffic-flow target add dst-address=192.0.2.1 version=9\n"
 	    "  /ip traffic-flow target print detail\n"
-	    "  /export\n",
+	    "  /ip traffic-flow monitor\n"
+	    "  /export\n"
+	    "Without COMMAND: an interactive shell (quit or ^D to leave).\n",
 	    TFLOW_DEFAULT_CONFIG, TFLOW_DEFAULT_SOCKET);
 }
 
@@ -136,143 +146,213 @@ static int join_words(char **words, int n, char *buf, size_t size)
 	return 0;
 }
 
-/* fsync the directory holding `path`, so that the rename is durable. */
-static int sync_dir(const char *path)
-{
-	char *copy, *dir;
-	int fd, rc = 0;
+/* ---- offline: a config file ------------------------------------------- */
 
-	copy = strdup(path);
-	if (copy == NULL)
-		return -ENOMEM;
-	dir = dirname(copy);
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd == -1)
-		rc = -errno;
-	else {
-		if (fsync(fd) == -1 && errno != EINVAL)
-			rc = -errno;
-		close(fd);
-	}
-	free(copy);
-	return rc;
-}
-
-/*
- * Write cfg to `path` atomically: export into a temp file next to it,
- * fsync, rename over it, fsync the directory.  The file keeps its mode;
- * a new one gets 0644 less the umask.  Returns 0 or -errno.
- */
-static int save_config(const char *path, const struct tflow_config *cfg)
-{
-	struct stat st;
-	mode_t mode, mask;
-	char *tmp;
-	FILE *f;
-	int fd, rc;
-
-	if (asprintf(&tmp, "%s.XXXXXX", path) == -1)
-		return -ENOMEM;
-	fd = mkstemp(tmp);
-	if (fd == -1) {
-		rc = -errno;
-		goto free_tmp;
-	}
-	if (stat(path, &st) == 0)
-		mode = st.st_mode & 07777;
-	else {
-		mask = umask(0);
-		umask(mask);
-		mode = 0644 & ~mask;
-	}
-	if (fchmod(fd, mode) == -1) {
-		rc = -errno;
-		close(fd);
-		goto unlink_tmp;
-	}
-	f = fdopen(fd, "w");
-	if (f == NULL) {
-		rc = -errno;
-		close(fd);
-		goto unlink_tmp;
-	}
-	conf_export(cfg, f);
-	if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) == -1) {
-		rc = -errno;
-		fclose(f);
-		goto unlink_tmp;
-	}
-	if (fclose(f) != 0) {
-		rc = -errno;
-		goto unlink_tmp;
-	}
-	if (rename(tmp, path) == -1) {
-		rc = -errno;
-		goto unlink_tmp;
-	}
-	free(tmp);
-	return sync_dir(path);
-
-unlink_tmp:
-	unlink(tmp);
-free_tmp:
-	free(tmp);
-	return rc != 0 ? rc : -EIO;
-}
-
-static int run_offline(const char *path, char **words, int n)
-{
+struct offline {
+	const char *path;
 	struct tflow_config cfg;
-	struct conf_error err;
-	char *line;
-	int rc, status = 1;
+};
 
-	conf_init_defaults(&cfg);
-	rc = conf_parse_file(path, &cfg, &err);
+/* Read the file once; a missing one is the defaults, created on the
+ * first change.  0 or 1 (said on stderr). */
+static int offline_load(struct offline *o)
+{
+	struct conf_error err;
+	int rc;
+
+	conf_init_defaults(&o->cfg);
+	rc = conf_parse_file(o->path, &o->cfg, &err);
 	if (rc == -ENOENT) {
-		/* a new file: defaults now, created on the first change */
-		conf_init_defaults(&cfg);
-	} else if (rc == -EINVAL) {
-		fprintf(stderr, "failure: %s: %s (line %u column %u)\n", path,
-		    err.msg, err.line, err.column);
+		conf_init_defaults(&o->cfg);
+		return 0;
+	}
+	if (rc == -EINVAL) {
+		fprintf(stderr, "failure: %s: %s (line %u column %u)\n",
+		    o->path, err.msg, err.line, err.column);
 		return 1;
-	} else if (rc != 0) {
+	}
+	if (rc != 0) {
 		fprintf(stderr, "failure: %s\n", err.msg);
 		return 1;
 	}
+	return 0;
+}
 
-	line = malloc(TFLOW_LINE_MAX);
-	if (line == NULL) {
+static int offline_run(void *ctx, const char *line, size_t len,
+    size_t typed_at)
+{
+	struct offline *o = ctx;
+	struct tflow_config *next;
+	struct conf_error err;
+	int rc;
+
+	/* a copy: a change that cannot be saved is not kept either */
+	next = malloc(sizeof(*next));
+	if (next == NULL) {
 		fprintf(stderr, "failure: out of memory\n");
 		return 1;
 	}
-	if (join_words(words, n, line, TFLOW_LINE_MAX) != 0) {
-		fprintf(stderr, "failure: command line too long\n");
-		goto free_line;
-	}
-	rc = conf_apply_command(&cfg, line, strlen(line), stdout, &err);
+	memcpy(next, &o->cfg, sizeof(*next));
+	rc = conf_run_command(next, line, len, stdout, NULL, &err);
 	if (fflush(stdout) != 0) {
 		fprintf(stderr, "failure: stdout: %s\n", strerror(errno));
-		goto free_line;
+		free(next);
+		return -EIO;
 	}
 	if (rc == -EINVAL) {
-		fprintf(stderr, "%s (line %u column %u)\n", err.msg, err.line,
-		    err.column);
-		goto free_line;
+		shell_print_error(err.msg, err.line, err.column, typed_at);
+		free(next);
+		return 1;
 	}
 	if (rc < 0) {
 		fprintf(stderr, "failure: %s\n", err.msg);
-		goto free_line;
+		free(next);
+		return 1;
 	}
-	if (rc > 0 && (rc = save_config(path, &cfg)) != 0) {
-		fprintf(stderr, "failure: cannot save %s: %s\n", path,
+	if (rc > 0 && (rc = conf_save(o->path, next)) != 0) {
+		fprintf(stderr, "failure: cannot save %s: %s\n", o->path,
 		    strerror(-rc));
-		goto free_line;
+		free(next);
+		return 1;
 	}
-	status = 0;
-free_line:
-	free(line);
-	return status;
+	memcpy(&o->cfg, next, sizeof(o->cfg));
+	free(next);
+	return 0;
+}
+
+/* ---- tflowd over the control socket ------------------------------------ */
+
+struct client {
+	const char *path;
+	int fd;
+	uint8_t *buf;		/* one frame */
+};
+
+static int client_connect(struct client *c)
+{
+	struct sockaddr_un sun;
+	int rc;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(c->path) >= sizeof(sun.sun_path)) {
+		fprintf(stderr, "failure: %s: socket path too long\n", c->path);
+		return -ENAMETOOLONG;
+	}
+	memcpy(sun.sun_path, c->path, strlen(c->path) + 1);
+	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (c->fd == -1) {
+		rc = -errno;
+		fprintf(stderr, "failure: socket: %s\n", strerror(-rc));
+		return rc;
+	}
+	if (connect(c->fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		rc = -errno;
+		fprintf(stderr, "failure: cannot reach tflowd at %s: %s%s\n",
+		    c->path, strerror(-rc), rc == -EACCES ?
+		    " (tflow group or root only)" : rc == -ENOENT ||
+		    rc == -ECONNREFUSED ? " (is tflowd running? "
+		    "tflow --offline edits the file)" : "");
+		close(c->fd);
+		c->fd = -1;
+		return rc;
+	}
+	return 0;
+}
+
+static int write_all(int fd, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	ssize_t w;
+
+	while (n > 0) {
+		w = send(fd, b, n, MSG_NOSIGNAL);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w == -1)
+			return -errno;
+		b += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Exactly n bytes; -EPIPE at EOF.  EINTR (^C during monitor) retries:
+ * an answer on its way is read to its end. */
+static int read_all(int fd, void *p, size_t n)
+{
+	uint8_t *b = p;
+	ssize_t r;
+
+	while (n > 0) {
+		r = recv(fd, b, n, 0);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1)
+			return -errno;
+		if (r == 0)
+			return -EPIPE;
+		b += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+static uint32_t get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+static int client_run(void *ctx, const char *line, size_t len,
+    size_t typed_at)
+{
+	struct client *c = ctx;
+	uint8_t hdr[CTL_HDR_LEN];
+	unsigned type;
+	uint32_t n;
+	int rc;
+
+	if (len > CTL_FRAME_MAX) {
+		fprintf(stderr, "failure: command line too long\n");
+		return 1;
+	}
+	ctl_hdr_put(hdr, CTL_REQ_COMMAND, (uint32_t)len);
+	if ((rc = write_all(c->fd, hdr, sizeof(hdr))) != 0 ||
+	    (rc = write_all(c->fd, line, len)) != 0)
+		goto lost;
+	for (;;) {
+		if ((rc = read_all(c->fd, hdr, sizeof(hdr))) != 0)
+			goto lost;
+		if ((rc = ctl_hdr_get(hdr, &type, &n)) != 0)
+			goto lost;
+		if ((rc = read_all(c->fd, c->buf, n)) != 0)
+			goto lost;
+		switch (type) {
+		case CTL_REP_OUTPUT:
+			fwrite(c->buf, 1, n, stdout);
+			break;
+		case CTL_REP_DONE:
+			return fflush(stdout) == 0 ? 0 : -EIO;
+		case CTL_REP_ERROR:
+			if (n < 8) {
+				rc = -EPROTO;
+				goto lost;
+			}
+			fflush(stdout);
+			c->buf[n < CTL_FRAME_MAX ? n : CTL_FRAME_MAX - 1] = 0;
+			shell_print_error((const char *)c->buf + 8,
+			    get_be32(c->buf), get_be32(c->buf + 4), typed_at);
+			return 1;
+		default:
+			rc = -EPROTO;
+			goto lost;
+		}
+	}
+lost:
+	fprintf(stderr, "failure: connection to tflowd lost: %s\n",
+	    strerror(-rc));
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -286,8 +366,13 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config_path = TFLOW_DEFAULT_CONFIG;
+	const char *sock_path = TFLOW_DEFAULT_SOCKET;
+	struct shell_backend be;
+	struct offline *off = NULL;
+	struct client cl = { NULL, -1, NULL };
+	char *line = NULL;
 	bool offline = false;
-	int ch;
+	int ch, status;
 
 	/* `+`: stop at the first command word, so `set` args stay args. */
 	while ((ch = getopt_long(argc, argv, "+c:oS:hV", longopts,
@@ -300,7 +385,7 @@ int main(int argc, char **argv)
 			offline = true;
 			break;
 		case 'S':
-			/* the socket's path, for the live mode to come */
+			sock_path = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -313,15 +398,51 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!offline) {
-		fprintf(stderr, "failure: control socket not available yet; "
-		    "use --offline -c FILE\n");
-		return 1;
+	if (optind < argc) {
+		line = malloc(TFLOW_LINE_MAX);
+		if (line == NULL) {
+			fprintf(stderr, "failure: out of memory\n");
+			return 1;
+		}
+		if (join_words(argv + optind, argc - optind, line,
+		    TFLOW_LINE_MAX) != 0) {
+			fprintf(stderr, "failure: command line too long\n");
+			free(line);
+			return 1;
+		}
 	}
-	if (optind == argc) {
-		fprintf(stderr, "failure: the interactive shell needs the "
-		    "daemon; give a COMMAND with --offline\n");
-		return 2;
+
+	if (offline) {
+		off = malloc(sizeof(*off));
+		if (off == NULL) {
+			fprintf(stderr, "failure: out of memory\n");
+			free(line);
+			return 1;
+		}
+		off->path = config_path;
+		if (offline_load(off) != 0) {
+			free(off);
+			free(line);
+			return 1;
+		}
+		be.run = offline_run;
+		be.ctx = off;
+	} else {
+		cl.path = sock_path;
+		cl.buf = malloc(CTL_FRAME_MAX);
+		if (cl.buf == NULL || client_connect(&cl) != 0) {
+			free(cl.buf);
+			free(line);
+			return 1;
+		}
+		be.run = client_run;
+		be.ctx = &cl;
 	}
-	return run_offline(config_path, argv + optind, argc - optind);
+	status = line != NULL ? shell_one(&be, line) : shell_loop(&be, stdin);
+	if (cl.fd != -1)
+		close(cl.fd);
+	free(cl.buf);
+	free(off);
+	free(line);
+	return status;
 }

@@ -224,6 +224,9 @@ enum conf_type {
 	CT_VERSION,	/* enum conf_version */
 	CT_IFLIST,	/* `all` or names; the object is a struct tflow_config */
 	CT_FLAG,	/* bit `bit` of a uint64_t */
+	CT_CAPTURE,	/* enum conf_capture at off, uint16_t nflog group at off2 */
+	CT_WORKERS,	/* uint16_t, `auto` = 0, else min..max */
+	CT_DIRECTION,	/* enum conf_direction */
 };
 
 #define CP_ALWAYS	0x1	/* export even when it holds the default */
@@ -279,6 +282,14 @@ static const struct conf_prop tf_props[] = {
 	  0, INT32_MAX, 0, CP_ALWAYS | CP_SAMPLING, NULL },
 	{ "sampling-space", CT_UINT, TFC(sampling_space), 0,
 	  0, INT32_MAX, 0, CP_ALWAYS, NULL },
+	/* tflow's own: exported only off their default, so that a default
+	 * config exports exactly what RouterOS prints */
+	{ "capture", CT_CAPTURE, TFC(capture), TFC(nflog_group), 0, 65535,
+	  0, 0, NULL },
+	{ "capture-workers", CT_WORKERS, TFC(capture_workers), 0, 1, 64,
+	  0, 0, NULL },
+	{ "count-direction", CT_DIRECTION, TFC(count_direction), 0, 0, 0,
+	  0, 0, NULL },
 };
 
 static const struct conf_prop target_props[] = {
@@ -318,11 +329,13 @@ enum conf_cmd {
 	CMD_DISABLE,
 	CMD_PRINT,
 	CMD_EXPORT,
+	CMD_MONITOR,
 	CMD_COUNT,
 };
 
 static const char *const conf_cmd_names[CMD_COUNT] = {
 	"set", "add", "remove", "enable", "disable", "print", "export",
+	"monitor",
 };
 
 /* Commands that change the config (the CLI saves after them). */
@@ -364,7 +377,8 @@ static const struct conf_menu conf_menus[MENU_COUNT] = {
 	[MENU_ROOT] = { "", "/", MENU_ROOT, 0, 1u << CMD_EXPORT, NULL, 0 },
 	[MENU_IP] = { "ip", "/ip", MENU_ROOT, 0, 1u << CMD_EXPORT, NULL, 0 },
 	[MENU_TF] = { "traffic-flow", "/ip traffic-flow", MENU_IP,
-		      1u << CMD_SET, CMDS_SETTINGS, PROPS(tf_props) },
+		      1u << CMD_SET, CMDS_SETTINGS | 1u << CMD_MONITOR,
+		      PROPS(tf_props) },
 	[MENU_TARGET] = { "target", "/ip traffic-flow target", MENU_TF,
 			  1u << CMD_ADD, CMDS_ITEMS, PROPS(target_props) },
 	[MENU_IPFIX] = { "ipfix", "/ip traffic-flow ipfix", MENU_TF,
@@ -823,10 +837,48 @@ static int parse_iflist(const char *s, struct tflow_config *cfg)
 	return 0;
 }
 
+static const char *const direction_names[] = {
+	[CONF_DIR_INGRESS_LOCAL] = "ingress-and-local",
+	[CONF_DIR_INGRESS] = "ingress",
+	[CONF_DIR_EGRESS] = "egress",
+	[CONF_DIR_BOTH] = "both",
+};
+#define DIRECTION_COUNT (sizeof(direction_names) / sizeof(direction_names[0]))
+
+/* capture=afpacket|pcap|nflog:GROUP (a bare `nflog` is group 0). */
+static int parse_capture(const struct conf_prop *pr, void *obj,
+    const char *s)
+{
+	enum conf_capture cap;
+	uint16_t group = 0;
+	uint64_t v;
+
+	if (strcmp(s, "afpacket") == 0)
+		cap = CONF_CAPTURE_AFPACKET;
+	else if (strcmp(s, "pcap") == 0)
+		cap = CONF_CAPTURE_PCAP;
+	else if (strncmp(s, "nflog", 5) == 0 &&
+	    (s[5] == '\0' || s[5] == ':')) {
+		cap = CONF_CAPTURE_NFLOG;
+		if (s[5] == ':') {
+			s += 6;
+			if (parse_u64(&s, &v) != 0 || *s != '\0' ||
+			    v < pr->min || v > pr->max)
+				return -EINVAL;
+			group = (uint16_t)v;
+		}
+	} else
+		return -EINVAL;
+	obj_put(obj, pr->off, &cap, sizeof(cap));
+	obj_put(obj, pr->off2, &group, sizeof(group));
+	return 0;
+}
+
 /* Parse `s` as prop's type into obj.  0 or -EINVAL; obj untouched on error. */
 static int prop_parse(const struct conf_prop *pr, void *obj, const char *s)
 {
 	struct sockaddr_storage ss;
+	enum conf_direction dir;
 	enum conf_version ver;
 	uint64_t v, flags;
 	uint32_t u32;
@@ -906,6 +958,26 @@ put_u32:
 		return 0;
 	case CT_IFLIST:
 		return parse_iflist(s, obj);
+	case CT_CAPTURE:
+		return parse_capture(pr, obj, s);
+	case CT_WORKERS:
+		if (strcmp(s, "auto") == 0)
+			v = 0;
+		else if (parse_u64(&s, &v) != 0 || *s != '\0' ||
+		    v < pr->min || v > pr->max)
+			return -EINVAL;
+		port = (uint16_t)v;
+		obj_put(obj, pr->off, &port, sizeof(port));
+		return 0;
+	case CT_DIRECTION:
+		for (u32 = 0; u32 < DIRECTION_COUNT; u32++)
+			if (strcmp(s, direction_names[u32]) == 0)
+				break;
+		if (u32 == DIRECTION_COUNT)
+			return -EINVAL;
+		dir = (enum conf_direction)u32;
+		obj_put(obj, pr->off, &dir, sizeof(dir));
+		return 0;
 	}
 	return -EINVAL;
 }
@@ -916,6 +988,8 @@ static void prop_format(const struct conf_prop *pr, const void *obj,
 {
 	const struct tflow_config *cfg;
 	struct sockaddr_storage ss;
+	enum conf_direction dir;
+	enum conf_capture cap;
 	enum conf_version ver;
 	uint64_t v;
 	uint32_t u32;
@@ -987,6 +1061,27 @@ static void prop_format(const struct conf_prop *pr, const void *obj,
 			    "%s%.*s", i ? "," : "", CONF_IFNAME_LEN - 1,
 			    cfg->interfaces[i]);
 		return;
+	case CT_CAPTURE:
+		obj_get(obj, pr->off, &cap, sizeof(cap));
+		obj_get(obj, pr->off2, &port, sizeof(port));
+		if (cap == CONF_CAPTURE_NFLOG)
+			snprintf(buf, size, "nflog:%u", (unsigned)port);
+		else
+			snprintf(buf, size, "%s",
+			    cap == CONF_CAPTURE_PCAP ? "pcap" : "afpacket");
+		return;
+	case CT_WORKERS:
+		obj_get(obj, pr->off, &port, sizeof(port));
+		if (port == 0)
+			snprintf(buf, size, "auto");
+		else
+			snprintf(buf, size, "%u", (unsigned)port);
+		return;
+	case CT_DIRECTION:
+		obj_get(obj, pr->off, &dir, sizeof(dir));
+		snprintf(buf, size, "%s", (size_t)dir < DIRECTION_COUNT ?
+		    direction_names[dir] : "?");
+		return;
 	}
 	buf[0] = '\0';
 }
@@ -1046,7 +1141,12 @@ struct conf_parser {
 	struct ros_pos sampling_blame;
 	bool cli;			/* a command line: print, remove, ... too */
 	bool changed;			/* a CMDS_CHANGE command ran */
+	/* conf_command_kind(): walk paths and command words only, run
+	 * nothing, and note the strongest kind of command seen */
+	bool probe;
+	enum conf_kind kind;
 	FILE *out;			/* where print and export go; may be NULL */
+	const struct conf_hooks *hooks;	/* may be NULL */
 	struct tflow_config cfg;	/* the config being built */
 };
 
@@ -1288,7 +1388,7 @@ static int parse_args(struct conf_parser *ps, enum conf_menu_id mid,
 static void print_settings(const struct conf_menu *m, const void *obj,
     FILE *out);
 static void print_targets(const struct tflow_config *cfg, bool detail,
-    FILE *out);
+    uint32_t rows, FILE *out);
 
 /* Nothing but blanks may follow up to the end of the command. */
 static int expect_end(struct conf_parser *ps)
@@ -1352,16 +1452,181 @@ static int parse_rows(struct conf_parser *ps, struct ros_pos cmd_pos,
 	return 0;
 }
 
-/* `print [detail]`: settings menus print name: value, target a table. */
+/* Conditions of one `print where`: few, as an operator types them. */
+#define WHERE_MAX 4
+
+struct where_cond {
+	const struct conf_prop *pr;
+	char value[ROS_VALUE_MAX];	/* as prop_format() prints it */
+};
+
+/*
+ * `where PROP=VALUE [and PROP=VALUE]...` (`and` may be left out).  Each
+ * value is parsed as its property's type and printed back, so that
+ * `port=02055` or `active-flow-timeout=00:30:00` match what print shows
+ * as 2055 and 30m.
+ */
+static int parse_where(struct conf_parser *ps, enum conf_menu_id mid,
+    struct where_cond *conds, size_t *n_conds)
+{
+	const struct conf_menu *m = &conf_menus[mid];
+	const char *names[ROS_CHOICES_MAX];
+	struct ros_lex *lx = &ps->lx;
+	struct conf_target_draft draft;
+	struct tflow_config *scratch_cfg = NULL;
+	char name[ROS_WORD_MAX], amb[256];
+	struct ros_pos name_pos, val_pos;
+	size_t n_names, len;
+	void *scratch;
+	int i, rc;
+
+	n_names = menu_prop_names(m, names);
+	*n_conds = 0;
+	for (;;) {
+		ros_skip_blanks(lx);
+		if (ros_is_end(ros_peek(lx)))
+			break;
+		name_pos = ros_here(lx);
+		len = ros_read_name(lx, name, sizeof(name));
+		if (len == 3 && strcmp(name, "and") == 0 &&
+		    ros_peek(lx) != '=' && *n_conds > 0)
+			continue;
+		if (len == 0 || ros_peek(lx) != '=') {
+			rc = conf_fail(ps, name_pos, "expected end of command");
+			goto fail;
+		}
+		i = len < sizeof(name) ? ros_match(name, names, n_names) :
+		    -ENOENT;
+		if (i == -EAGAIN) {
+			ros_ambiguous(amb, sizeof(amb), name, names, n_names);
+			rc = conf_fail(ps, name_pos, "%s", amb);
+			goto fail;
+		}
+		if (i < 0) {
+			rc = conf_fail(ps, name_pos, "unknown parameter %s",
+			    name);
+			goto fail;
+		}
+		if (*n_conds == WHERE_MAX) {
+			rc = conf_fail(ps, name_pos,
+			    "too many conditions (at most %d)", WHERE_MAX);
+			goto fail;
+		}
+		ros_advance(lx);	/* '=' */
+		val_pos = ros_here(lx);
+		rc = ros_read_value(ps, conds[*n_conds].value, ROS_VALUE_MAX);
+		if (rc < 0)
+			goto fail;
+		if (mid == MENU_TARGET) {
+			target_draft_defaults(&draft);
+			scratch = &draft;
+		} else {
+			if (scratch_cfg == NULL &&
+			    (scratch_cfg = malloc(sizeof(*scratch_cfg))) == NULL) {
+				rc = conf_fail(ps, val_pos, "out of memory");
+				goto fail;
+			}
+			memcpy(scratch_cfg, &ps->cfg, sizeof(*scratch_cfg));
+			scratch = scratch_cfg;
+		}
+		if (rc > 0 || prop_parse(&m->props[i], scratch,
+		    conds[*n_conds].value) != 0) {
+			rc = conf_fail(ps, val_pos,
+			    "invalid value for argument %s", m->props[i].name);
+			goto fail;
+		}
+		conds[*n_conds].pr = &m->props[i];
+		prop_format(&m->props[i], scratch, conds[*n_conds].value,
+		    ROS_VALUE_MAX);
+		(*n_conds)++;
+	}
+	rc = 0;
+fail:
+	free(scratch_cfg);
+	return rc;
+}
+
+static bool where_match(const struct where_cond *conds, size_t n,
+    const void *obj)
+{
+	char value[ROS_VALUE_MAX];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		prop_format(conds[i].pr, obj, value, sizeof(value));
+		if (strcmp(value, conds[i].value) != 0)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * `print [detail] [where ...]`: settings menus print name: value (nothing
+ * when a condition fails), target a table of the rows that match, with
+ * their own row numbers.
+ */
 static int run_print(struct conf_parser *ps, enum conf_menu_id mid)
 {
-	static const char *const words[] = { "detail" };
+	static const char *const words[] = { "detail", "where" };
+	struct where_cond *conds = NULL;
+	struct conf_target_draft d;
+	struct ros_lex *lx = &ps->lx;
+	char word[ROS_WORD_MAX];
+	size_t n_conds = 0, len;
+	struct ros_pos pos;
+	bool detail = false;
+	uint32_t rows = UINT32_MAX;
+	unsigned i;
+	int k, rc = 0;
+
+	for (;;) {
+		ros_skip_blanks(lx);
+		if (ros_is_end(ros_peek(lx)))
+			break;
+		pos = ros_here(lx);
+		len = ros_read_name(lx, word, sizeof(word));
+		k = len == 0 || len >= sizeof(word) || ros_peek(lx) == '=' ?
+		    -ENOENT : ros_match(word, words, 2);
+		if (k < 0)
+			return conf_fail(ps, pos, "expected end of command");
+		if (k == 0) {
+			detail = true;
+			continue;
+		}
+		conds = calloc(WHERE_MAX, sizeof(*conds));
+		if (conds == NULL)
+			return conf_fail(ps, pos, "out of memory");
+		if ((rc = parse_where(ps, mid, conds, &n_conds)) != 0)
+			goto free_conds;
+		break;
+	}
+	if (ps->out == NULL)
+		goto free_conds;
+	if (mid == MENU_TARGET) {
+		for (i = 0; i < ps->cfg.n_targets && i < 32; i++) {
+			target_to_draft(&ps->cfg.targets[i], &d);
+			if (!where_match(conds, n_conds, &d))
+				rows &= ~(UINT32_C(1) << i);
+		}
+		print_targets(&ps->cfg, detail, rows, ps->out);
+	} else if (where_match(conds, n_conds, &ps->cfg))
+		print_settings(&conf_menus[mid], &ps->cfg, ps->out);
+free_conds:
+	free(conds);
+	return rc;
+}
+
+/* `monitor [once]`: the daemon prints its snapshot through the hook. */
+static int run_monitor(struct conf_parser *ps, struct ros_pos cmd_pos,
+    bool *once)
+{
+	static const char *const words[] = { "once" };
 	struct ros_lex *lx = &ps->lx;
 	char word[ROS_WORD_MAX];
 	struct ros_pos pos;
-	bool detail = false;
 	size_t len;
 
+	*once = false;
 	for (;;) {
 		ros_skip_blanks(lx);
 		if (ros_is_end(ros_peek(lx)))
@@ -1371,15 +1636,40 @@ static int run_print(struct conf_parser *ps, enum conf_menu_id mid)
 		if (len == 0 || len >= sizeof(word) || ros_peek(lx) == '=' ||
 		    ros_match(word, words, 1) != 0)
 			return conf_fail(ps, pos, "expected end of command");
-		detail = true;
+		*once = true;
 	}
-	if (ps->out == NULL)
+	if (ps->probe)
 		return 0;
-	if (mid == MENU_TARGET)
-		print_targets(&ps->cfg, detail, ps->out);
-	else
-		print_settings(&conf_menus[mid], &ps->cfg, ps->out);
+	if (ps->hooks == NULL || ps->hooks->monitor == NULL)
+		return conf_fail(ps, cmd_pos,
+		    "monitor needs the running tflowd");
+	if (ps->out != NULL)
+		ps->hooks->monitor(ps->hooks->ctx, ps->out);
 	return 0;
+}
+
+/* Step over a command's arguments without looking at them (probe). */
+static int skip_args(struct conf_parser *ps)
+{
+	struct ros_lex *lx = &ps->lx;
+	char buf[ROS_VALUE_MAX];
+	int c, rc;
+
+	for (;;) {
+		ros_skip_blanks(lx);
+		c = ros_peek(lx);
+		if (ros_is_end(c))
+			return 0;
+		if (c == '"' || c == '=') {
+			if (c == '=')
+				ros_advance(lx);
+			if ((rc = ros_read_value(ps, buf, sizeof(buf))) < 0)
+				return rc;
+			continue;
+		}
+		if (ros_read_name(lx, buf, sizeof(buf)) == 0)
+			ros_advance(lx);
+	}
 }
 
 /* Drop the rows in *rows, keeping the order of the others. */
@@ -1404,12 +1694,29 @@ static int run_command(struct conf_parser *ps, enum conf_menu_id mid,
     enum conf_cmd cmd, struct ros_pos cmd_pos)
 {
 	struct ros_lex args;
+	enum conf_kind kind;
 	uint32_t rows;
 	unsigned i;
+	bool once;
 	int rc;
 
 	if (CMDS_CHANGE & (1u << cmd))
 		ps->changed = true;
+	if (ps->probe) {
+		if (cmd == CMD_MONITOR) {
+			if ((rc = run_monitor(ps, cmd_pos, &once)) != 0)
+				return rc;
+			kind = once ? CONF_KIND_MONITOR_ONCE : CONF_KIND_MONITOR;
+		} else {
+			if ((rc = skip_args(ps)) != 0)
+				return rc;
+			kind = CMDS_CHANGE & (1u << cmd) ? CONF_KIND_CHANGE :
+			    CONF_KIND_READ;
+		}
+		if (kind > ps->kind)
+			ps->kind = kind;
+		return 0;
+	}
 	switch (cmd) {
 	case CMD_ADD:
 		return parse_args(ps, mid, cmd_pos, -1);
@@ -1451,6 +1758,8 @@ static int run_command(struct conf_parser *ps, enum conf_menu_id mid,
 		if (ps->out != NULL)
 			conf_export(&ps->cfg, ps->out);
 		return 0;
+	case CMD_MONITOR:
+		return run_monitor(ps, cmd_pos, &once);
 	case CMD_COUNT:
 		break;
 	}
@@ -1610,8 +1919,42 @@ int conf_parse_string(const char *text, size_t len, struct tflow_config *cfg,
 	return rc;
 }
 
-int conf_apply_command(struct tflow_config *cfg, const char *line,
-    size_t len, FILE *out, struct conf_error *err)
+/* The menu whose export path is `path`; NULL, "" and unknown ones are
+ * the root. */
+static enum conf_menu_id menu_by_path(const char *path)
+{
+	size_t i;
+
+	if (path == NULL)
+		return MENU_ROOT;
+	for (i = 0; i < MENU_COUNT; i++)
+		if (strcmp(path, conf_menus[i].path) == 0)
+			return (enum conf_menu_id)i;
+	return MENU_ROOT;
+}
+
+static struct conf_parser *cli_parser_new(const char *line, size_t len,
+    FILE *out, struct conf_error *err)
+{
+	struct conf_parser *ps;
+
+	memset(err, 0, sizeof(*err));
+	/* The parser state holds a whole config: keep it off small stacks. */
+	ps = calloc(1, sizeof(*ps));
+	if (ps == NULL) {
+		snprintf(err->msg, sizeof(err->msg), "out of memory");
+		return NULL;
+	}
+	ps->err = err;
+	ps->menu = MENU_ROOT;
+	ps->cli = true;
+	ps->out = out;
+	ros_lex_init(&ps->lx, line, len);
+	return ps;
+}
+
+int conf_run_command(struct tflow_config *cfg, const char *line, size_t len,
+    FILE *out, const struct conf_hooks *hooks, struct conf_error *err)
 {
 	struct conf_error dummy;
 	struct conf_parser *ps;
@@ -1619,19 +1962,12 @@ int conf_apply_command(struct tflow_config *cfg, const char *line,
 
 	if (err == NULL)
 		err = &dummy;
-	memset(err, 0, sizeof(*err));
-	ps = calloc(1, sizeof(*ps));
-	if (ps == NULL) {
-		snprintf(err->msg, sizeof(err->msg), "out of memory");
+	ps = cli_parser_new(line, len, out, err);
+	if (ps == NULL)
 		return -ENOMEM;
-	}
-	ps->err = err;
-	ps->menu = MENU_ROOT;
-	ps->cli = true;
-	ps->out = out;
+	ps->hooks = hooks;
 	/* Work on a copy: a command that fails half way leaves *cfg alone. */
 	memcpy(&ps->cfg, cfg, sizeof(ps->cfg));
-	ros_lex_init(&ps->lx, line, len);
 	rc = conf_check_nul(ps, line, len);
 	if (rc == 0)
 		rc = parse_script(ps);
@@ -1641,6 +1977,245 @@ int conf_apply_command(struct tflow_config *cfg, const char *line,
 	}
 	free(ps);
 	return rc;
+}
+
+int conf_apply_command(struct tflow_config *cfg, const char *line,
+    size_t len, FILE *out, struct conf_error *err)
+{
+	return conf_run_command(cfg, line, len, out, NULL, err);
+}
+
+int conf_command_kind(const char *menu, const char *line, size_t len,
+    const char **menu_after, struct conf_error *err)
+{
+	struct conf_error dummy;
+	struct conf_parser *ps;
+	int rc;
+
+	if (err == NULL)
+		err = &dummy;
+	ps = cli_parser_new(line, len, NULL, err);
+	if (ps == NULL)
+		return -ENOMEM;
+	ps->probe = true;
+	ps->kind = CONF_KIND_NONE;
+	ps->menu = menu_by_path(menu);
+	conf_init_defaults(&ps->cfg);
+	rc = conf_check_nul(ps, line, len);
+	if (rc == 0)
+		rc = parse_script(ps);
+	if (rc == 0) {
+		rc = (int)ps->kind;
+		if (menu_after != NULL)
+			*menu_after = conf_menus[ps->menu].path;
+	}
+	free(ps);
+	return rc;
+}
+
+/* ------------------------------------------------------------------------
+ * Completion for the shell.
+ */
+
+static void complete_add(struct conf_completions *c, const char *word,
+    const char *partial, size_t plen, char suffix)
+{
+	if (c->n >= CONF_COMPLETE_MAX || strncmp(word, partial, plen) != 0)
+		return;
+	c->words[c->n] = word;
+	c->suffix[c->n] = suffix;
+	c->n++;
+}
+
+/* Values worth offering for a property's type; NULL-terminated. */
+static const char *const *complete_values(const struct conf_prop *pr)
+{
+	static const char *const bools[] = { "yes", "no", NULL };
+	static const char *const versions[] = { "1", "5", "9", "ipfix", NULL };
+	static const char *const captures[] = { "afpacket", "pcap", "nflog:",
+	    NULL };
+	static const char *const workers[] = { "auto", NULL };
+	static const char *const iflist[] = { "all", NULL };
+	static const char *const dirs[] = { "ingress-and-local", "ingress",
+	    "egress", "both", NULL };
+
+	switch (pr->type) {
+	case CT_BOOL:
+	case CT_FLAG:
+		return bools;
+	case CT_VERSION:
+		return versions;
+	case CT_CAPTURE:
+		return captures;
+	case CT_WORKERS:
+		return workers;
+	case CT_IFLIST:
+		return iflist;
+	case CT_DIRECTION:
+		return dirs;
+	default:
+		return NULL;
+	}
+}
+
+int conf_complete(const char *menu, const char *line, size_t len,
+    struct conf_completions *c)
+{
+	const char *names[ROS_CHOICES_MAX];
+	int ids[ROS_CHOICES_MAX];
+	const char *const *vals;
+	const char *partial, *eq;
+	enum conf_menu_id node, start_node;
+	const struct conf_menu *m;
+	char word[ROS_WORD_MAX], value[ROS_VALUE_MAX];
+	struct conf_error err;
+	struct conf_parser *ps;
+	int cmd = -1, k;
+	bool where = false, cmd_start = true;
+	size_t i, n, wstart, plen;
+	int ch;
+
+	memset(c, 0, sizeof(*c));
+	/* The word under completion: back to a blank, `/`, `;` or newline.
+	 * Quotes are not looked into: there is nothing to complete inside. */
+	for (wstart = len; wstart > 0; wstart--) {
+		ch = (unsigned char)line[wstart - 1];
+		if (ros_is_blank(ch) || ch == '/' || ch == ';' || ch == '\n')
+			break;
+	}
+	c->start = wstart;
+	partial = line + wstart;
+	plen = len - wstart;
+
+	ps = cli_parser_new(line, wstart, NULL, &err);
+	if (ps == NULL)
+		return -ENOMEM;
+	start_node = node = menu_by_path(menu);
+	/* Walk what comes before: paths, a command word, its arguments. */
+	for (;;) {
+		ros_skip_blanks(&ps->lx);
+		ch = ros_peek(&ps->lx);
+		if (ch == -1)
+			break;
+		if (ch == ';' || ch == '\n') {
+			ros_advance(&ps->lx);
+			node = start_node;
+			cmd = -1;
+			where = false;
+			cmd_start = true;
+			continue;
+		}
+		if (ch == '/') {
+			ros_advance(&ps->lx);
+			if (cmd_start)
+				node = MENU_ROOT;
+			cmd_start = false;
+			continue;
+		}
+		cmd_start = false;
+		if (cmd >= 0) {
+			/* an argument, or `where` after print */
+			if (ros_read_name(&ps->lx, word, sizeof(word)) == 0 &&
+			    ros_peek(&ps->lx) != '=' &&
+			    ros_peek(&ps->lx) != '"') {
+				ros_advance(&ps->lx);
+				continue;
+			}
+			if (strcmp(word, "where") == 0)
+				where = true;
+			ch = ros_peek(&ps->lx);
+			if (ch == '=')
+				ros_advance(&ps->lx);
+			if ((ch == '=' || ch == '"') &&
+			    ros_read_value(ps, value, sizeof(value)) < 0)
+				goto none;
+			continue;
+		}
+		ros_read_word(&ps->lx, word, sizeof(word));
+		if (strcmp(word, "..") == 0) {
+			node = conf_menus[node].parent;
+			continue;
+		}
+		n = 0;
+		for (i = 1; i < MENU_COUNT; i++)
+			if (conf_menus[i].parent == node) {
+				ids[n] = (int)i;
+				names[n++] = conf_menus[i].name;
+			}
+		for (i = 0; i < CMD_COUNT; i++)
+			if (conf_menus[node].cli_cmds & (1u << i)) {
+				ids[n] = MENU_COUNT + (int)i;
+				names[n++] = conf_cmd_names[i];
+			}
+		k = ros_match(word, names, n);
+		if (k < 0)
+			goto none;
+		if (ids[k] < MENU_COUNT)
+			node = (enum conf_menu_id)ids[k];
+		else
+			cmd = ids[k] - MENU_COUNT;
+	}
+
+	m = &conf_menus[node];
+	if (cmd < 0) {
+		for (i = 1; i < MENU_COUNT; i++)
+			if (conf_menus[i].parent == node)
+				complete_add(c, conf_menus[i].name, partial,
+				    plen, ' ');
+		for (i = 0; i < CMD_COUNT; i++)
+			if (m->cli_cmds & (1u << i))
+				complete_add(c, conf_cmd_names[i], partial,
+				    plen, ' ');
+		goto done;
+	}
+	eq = memchr(partial, '=', plen);
+	if (eq != NULL && (cmd == CMD_SET || cmd == CMD_ADD ||
+	    (cmd == CMD_PRINT && where))) {
+		/* a value: the property is what the name abbreviates */
+		n = (size_t)(eq - partial);
+		if (n == 0 || n >= sizeof(word))
+			goto none;
+		memcpy(word, partial, n);
+		word[n] = '\0';
+		n = menu_prop_names(m, names);
+		k = ros_match(word, names, n);
+		if (k < 0 || (vals = complete_values(&m->props[k])) == NULL)
+			goto none;
+		c->start = wstart + (size_t)(eq - partial) + 1;
+		for (; *vals != NULL; vals++)
+			complete_add(c, *vals, eq + 1,
+			    plen - (size_t)(eq - partial) - 1,
+			    (*vals)[strlen(*vals) - 1] == ':' ? '\0' : ' ');
+		goto done;
+	}
+	switch (cmd) {
+	case CMD_PRINT:
+		if (!where) {
+			complete_add(c, "detail", partial, plen, ' ');
+			complete_add(c, "where", partial, plen, ' ');
+			break;
+		}
+		/* FALLTHROUGH */
+	case CMD_SET:
+	case CMD_ADD:
+		for (i = 0; i < m->n_props; i++)
+			if (!(m->props[i].flags & CP_HIDDEN))
+				complete_add(c, m->props[i].name, partial,
+				    plen, '=');
+		break;
+	case CMD_MONITOR:
+		complete_add(c, "once", partial, plen, ' ');
+		break;
+	default:
+		break;
+	}
+done:
+	free(ps);
+	return (int)c->n;
+none:
+	c->n = 0;
+	free(ps);
+	return 0;
 }
 
 int conf_parse_file(const char *path, struct tflow_config *cfg,
@@ -1900,7 +2475,7 @@ static void print_header(const char *name, char *buf, size_t size)
  * the CP_COLUMN properties or, with detail, every property as name=value.
  */
 static void print_targets(const struct tflow_config *cfg, bool detail,
-    FILE *out)
+    uint32_t rows, FILE *out)
 {
 	const struct conf_menu *m = &conf_menus[MENU_TARGET];
 	size_t width[ROS_CHOICES_MAX], i, last = 0;
@@ -1914,6 +2489,8 @@ static void print_targets(const struct tflow_config *cfg, bool detail,
 	fputs("Flags: X - disabled\n", out);
 	if (detail) {
 		for (row = 0; row < n; row++) {
+			if (!(rows & (UINT32_C(1) << row)))
+				continue;
 			target_to_draft(&cfg->targets[row], &d);
 			fprintf(out, "%2u %c ", row, d.disabled ? 'X' : ' ');
 			sep = "";
@@ -1938,6 +2515,8 @@ static void print_targets(const struct tflow_config *cfg, bool detail,
 			last = i;
 	}
 	for (row = 0; row < n; row++) {
+		if (!(rows & (UINT32_C(1) << row)))
+			continue;
 		target_to_draft(&cfg->targets[row], &d);
 		for (i = 0; i < m->n_props; i++) {
 			if (!(m->props[i].flags & CP_COLUMN))
@@ -1956,6 +2535,8 @@ static void print_targets(const struct tflow_config *cfg, bool detail,
 	}
 	fputc('\n', out);
 	for (row = 0; row < n; row++) {
+		if (!(rows & (UINT32_C(1) << row)))
+			continue;
 		target_to_draft(&cfg->targets[row], &d);
 		fprintf(out, "%2u %c", row, d.disabled ? 'X' : ' ');
 		for (i = 0; i < m->n_props; i++) {

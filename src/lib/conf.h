@@ -156,7 +156,9 @@ void conf_export(const struct tflow_config *cfg, FILE *out);
  * `;`) against *cfg.  Beyond the config file's `set` and `add` it takes
  * `print [detail]`, `export`, and under /ip traffic-flow target
  * `set N`, `remove N`, `enable N`, `disable N` (N: a row of `print`, or
- * a comma list).  print and export write to `out` (NULL: nowhere).
+ * a comma list), `print where PROP=VALUE [and PROP=VALUE]...` (simple
+ * equalities) and `monitor [once]` (which needs the daemon: see
+ * conf_run_command()).  print and export write to `out` (NULL: nowhere).
  * The commands work on a copy that is validated as a whole; *cfg changes
  * only when everything succeeded.  Returns 1 when a changing command ran
  * (the caller saves), 0 after read-only ones, or -EINVAL with *err filled
@@ -164,6 +166,61 @@ void conf_export(const struct tflow_config *cfg, FILE *out);
  */
 int conf_apply_command(struct tflow_config *cfg, const char *line,
 		       size_t len, FILE *out, struct conf_error *err);
+
+/* What the daemon adds to a command line beyond the config. */
+struct conf_hooks {
+	/* /ip traffic-flow monitor [once]: print one snapshot to out.  NULL:
+	 * monitor fails with "monitor needs the running tflowd". */
+	void (*monitor)(void *ctx, FILE *out);
+	void *ctx;
+};
+
+/* conf_apply_command() with hooks (NULL: none), for the control socket. */
+int conf_run_command(struct tflow_config *cfg, const char *line, size_t len,
+		     FILE *out, const struct conf_hooks *hooks,
+		     struct conf_error *err);
+
+/* What a command line does, strongest last (see conf_command_kind()). */
+enum conf_kind {
+	CONF_KIND_NONE = 0,		/* empty, or only a path: moves menus */
+	CONF_KIND_READ,			/* print, export */
+	CONF_KIND_MONITOR_ONCE,		/* monitor once */
+	CONF_KIND_MONITOR,		/* monitor: refresh until interrupted */
+	CONF_KIND_CHANGE,		/* set, add, remove, enable, disable */
+};
+
+/*
+ * Classify a command line typed in `menu` (a menu path as the shell's
+ * prompt shows it, "/ip traffic-flow target"; NULL or "/" for the root)
+ * without running anything: the strongest enum conf_kind among its
+ * commands, or -EINVAL with *err filled for unknown menus, commands or
+ * unbalanced quotes (arguments are not checked).  *menu_after (may be
+ * NULL) gets the menu the line leaves the shell in: the path of a
+ * path-only line, else `menu` itself; a static string.
+ */
+int conf_command_kind(const char *menu, const char *line, size_t len,
+		      const char **menu_after, struct conf_error *err);
+
+#define CONF_COMPLETE_MAX 64
+
+/* Candidates for the word under the cursor; see conf_complete(). */
+struct conf_completions {
+	size_t start;			/* offset in line of the partial word */
+	unsigned n;
+	const char *words[CONF_COMPLETE_MAX];	/* static strings */
+	char suffix[CONF_COMPLETE_MAX];	/* to append after a unique one:
+					 * ' ', '=' (a property) or 0 */
+};
+
+/*
+ * Tab completion: `line` (len bytes, the cursor at its end) typed in
+ * `menu`.  Offers the sub-menus and commands of the menu reached, the
+ * property names after set/add/print where, `detail`/`where` after
+ * print, `once` after monitor, and the fixed values of a property after
+ * `name=`.  Returns the number of candidates (0: none) or -ENOMEM.
+ */
+int conf_complete(const char *menu, const char *line, size_t len,
+		  struct conf_completions *c);
 
 /* Value parsers shared with the CLI.  Return 0 or -EINVAL. */
 int conf_parse_time_ms(const char *s, uint64_t *out_ms);	/* 30m, 1h30m, 00:30:00, 90s, 1d, 1w, 500ms */

@@ -19,6 +19,7 @@
 #ifndef TFLOW_CTL_H
 #define TFLOW_CTL_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -29,6 +30,56 @@
 
 #define CTL_DEFAULT_SOCKET	"/run/tflow/tflowd.sock"
 #define CTL_GROUP		"tflow"
+
+/*
+ * The wire protocol (docs/design/control.md).  Every message is a frame:
+ * an 8-byte header (version, type, two zero bytes, payload length as a
+ * big-endian uint32) and up to CTL_FRAME_MAX payload bytes.  The client
+ * sends CTL_REQ_COMMAND frames, one RouterOS command line each; the
+ * server answers each, in order, with zero or more CTL_REP_OUTPUT frames
+ * (the printed text, in pieces) and one CTL_REP_DONE or CTL_REP_ERROR.
+ * CTL_REP_ERROR's payload: line and column (big-endian uint32 each, 0
+ * when the error has no position) and the RouterOS-worded message.
+ */
+#define CTL_PROTO_VERSION	1
+#define CTL_HDR_LEN		8
+#define CTL_FRAME_MAX		(64 * 1024)
+
+enum ctl_frame_type {
+	CTL_REQ_COMMAND = 1,
+	CTL_REP_OUTPUT = 2,
+	CTL_REP_DONE = 3,
+	CTL_REP_ERROR = 4,
+};
+
+#define CTL_MSG_NOT_PERMITTED	"failure: not permitted (tflow group or root only)"
+
+/* Write a frame header into hdr[CTL_HDR_LEN]. */
+static inline void ctl_hdr_put(uint8_t *hdr, enum ctl_frame_type type,
+			       uint32_t len)
+{
+	hdr[0] = CTL_PROTO_VERSION;
+	hdr[1] = (uint8_t)type;
+	hdr[2] = 0;
+	hdr[3] = 0;
+	hdr[4] = (uint8_t)(len >> 24);
+	hdr[5] = (uint8_t)(len >> 16);
+	hdr[6] = (uint8_t)(len >> 8);
+	hdr[7] = (uint8_t)len;
+}
+
+/* Read a frame header: 0, or -EPROTO (other version, bad length). */
+static inline int ctl_hdr_get(const uint8_t *hdr, unsigned *type,
+			      uint32_t *len)
+{
+	*type = hdr[1];
+	*len = (uint32_t)hdr[4] << 24 | (uint32_t)hdr[5] << 16 |
+	       (uint32_t)hdr[6] << 8 | hdr[7];
+	if (hdr[0] != CTL_PROTO_VERSION || hdr[2] != 0 || hdr[3] != 0 ||
+	    *len > CTL_FRAME_MAX)
+		return -EPROTO;
+	return 0;
+}
 
 /* One export target, as /ip traffic-flow monitor shows it. */
 struct ctl_monitor_target {

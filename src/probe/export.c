@@ -3,6 +3,11 @@
  * export: the set of targets.  Each target owns an encoder whose emit
  * callback sends through the target's socket, so a record goes from the
  * flow cache to every collector without a copy beyond the encoders'.
+ *
+ * Targets live on the heap, one allocation each, because the encoder's
+ * emit context points at its target: a reconfiguration moves the pointers
+ * around the array, never the targets, so an unchanged target keeps its
+ * encoder (sequence numbers, template refresh state) and its socket.
  */
 #include "export.h"
 
@@ -19,7 +24,11 @@ struct export_target {
 	struct target_sock sock;
 	int open_errno;			/* socket could not be opened */
 	unsigned version;
-	char name[64];			/* "192.0.2.1:2055 v9" */
+	char name[64];			/* "192.0.2.1:2055" */
+	/* what the encoder and socket were built from: equal on a
+	 * reconfiguration means "keep this target as it is" */
+	struct conf_target conf;
+	struct exp_params params;	/* emit and emit_ctx zeroed */
 	/* offline pacing */
 	uint64_t window_start_ns;
 	uint32_t window_sent;
@@ -28,8 +37,14 @@ struct export_target {
 struct export_set {
 	bool patient;
 	uint32_t per_window;		/* datagrams per 10 ms window, 0 off */
+	uint64_t sys_init_ms;		/* whole seconds */
 	unsigned n;
-	struct export_target t[CONF_MAX_TARGETS];
+	struct export_target *t[CONF_MAX_TARGETS];	/* [0, n) owned */
+	/* kept for targets added later */
+	struct exp_iface *ifs;
+	size_t n_ifs;
+	bool have_stats;
+	struct exp_meter_stats stats;
 };
 
 static uint64_t mono_ns(void)
@@ -93,6 +108,78 @@ static void target_name(const struct conf_target *ct, char *buf, size_t len)
 	}
 }
 
+/* The encoder parameters of target ct under cfg; emit fields zero.
+ * Fields a version ignores are zeroed too, so that a change of, say, the
+ * IPFIX toggles does not restart a v5 target. */
+static void target_params(const struct export_set *xs,
+			  const struct tflow_config *cfg,
+			  const struct conf_target *ct, struct exp_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->version = ct->version;
+	if (ct->version == CONF_VERSION_9 || ct->version == CONF_VERSION_IPFIX) {
+		p->template_refresh = ct->template_refresh;
+		p->template_timeout_ms = ct->template_timeout_ms;
+		p->ipfix_fields = cfg->ipfix_fields;
+	}
+	if (ct->version != CONF_VERSION_1 && cfg->packet_sampling) {
+		p->sampling_interval = cfg->sampling_interval;
+		p->sampling_space = cfg->sampling_space;
+	}
+	p->sys_init_ms = xs->sys_init_ms;
+}
+
+static void target_free(struct export_target *t)
+{
+	if (t == NULL)
+		return;
+	exp_free(t->enc);
+	target_sock_close(&t->sock);
+	free(t);
+}
+
+/* A new target: encoder, socket, the set's interface table and stats.
+ * NULL with a message in err when the encoder cannot be made. */
+static struct export_target *target_new(struct export_set *xs,
+					const struct tflow_config *cfg,
+					const struct conf_target *ct,
+					char *err, size_t errlen)
+{
+	struct export_target *t;
+	struct exp_params p;
+	int rc;
+
+	t = calloc(1, sizeof(*t));
+	if (t == NULL) {
+		snprintf(err, errlen, "export: %s", strerror(errno));
+		return NULL;
+	}
+	t->sock.fd = -1;
+	t->set = xs;
+	t->version = ct->version;
+	t->conf = *ct;
+	target_name(ct, t->name, sizeof(t->name));
+	target_params(xs, cfg, ct, &t->params);
+	p = t->params;
+	p.emit = target_emit;
+	p.emit_ctx = t;
+	t->enc = exp_new(&p);
+	if (t->enc == NULL) {
+		snprintf(err, errlen, "target %s: cannot create the v%u "
+			 "encoder: %s", t->name, ct->version, strerror(errno));
+		free(t);
+		return NULL;
+	}
+	if (xs->n_ifs > 0)
+		(void)exp_set_interfaces(t->enc, xs->ifs, xs->n_ifs);
+	if (xs->have_stats)
+		exp_set_stats(t->enc, &xs->stats);
+	rc = target_sock_open(&t->sock, ct);
+	if (rc < 0)
+		t->open_errno = -rc;
+	return t;
+}
+
 struct export_set *export_set_new(const struct tflow_config *cfg,
 				  uint64_t sys_init_ms, bool patient,
 				  uint32_t pps, char *err, size_t errlen)
@@ -107,48 +194,74 @@ struct export_set *export_set_new(const struct tflow_config *cfg,
 	}
 	/* A whole second, so that v9's seconds-only header time and its
 	 * sysUptime agree on boot time to the millisecond (exp_v9.c). */
-	sys_init_ms -= sys_init_ms % 1000;
+	xs->sys_init_ms = sys_init_ms - sys_init_ms % 1000;
 	xs->patient = patient;
 	xs->per_window = pps == 0 ? 0 : (pps + 99) / 100;
-	for (i = 0; i < cfg->n_targets; i++) {
+	/* zero enabled targets is a valid, empty set */
+	for (i = 0; i < cfg->n_targets && i < CONF_MAX_TARGETS; i++) {
 		const struct conf_target *ct = &cfg->targets[i];
-		struct export_target *t = &xs->t[xs->n];
-		struct exp_params p = {
-			.version = ct->version,
-			.domain_id = 0,
-			.process_id = 0,
-			.template_refresh = ct->template_refresh,
-			.template_timeout_ms = ct->template_timeout_ms,
-			.ipfix_fields = cfg->ipfix_fields,
-			.sampling_interval = cfg->packet_sampling ?
-					     cfg->sampling_interval : 0,
-			.sampling_space = cfg->packet_sampling ?
-					  cfg->sampling_space : 0,
-			.sys_init_ms = sys_init_ms,
-			.emit = target_emit,
-			.emit_ctx = t,
-		};
-		int rc;
 
 		if (ct->disabled)
 			continue;
-		t->set = xs;
-		t->version = ct->version;
-		target_name(ct, t->name, sizeof(t->name));
-		t->enc = exp_new(&p);
-		if (t->enc == NULL) {
-			snprintf(err, errlen, "target %s: cannot create the "
-				 "v%u encoder: %s", t->name, ct->version,
-				 strerror(errno));
+		xs->t[xs->n] = target_new(xs, cfg, ct, err, errlen);
+		if (xs->t[xs->n] == NULL) {
 			export_set_free(xs);
 			return NULL;
 		}
-		rc = target_sock_open(&t->sock, ct);
-		if (rc < 0)
-			t->open_errno = -rc;
 		xs->n++;
 	}
 	return xs;
+}
+
+int export_set_reconfigure(struct export_set *xs,
+			   const struct tflow_config *cfg, uint64_t now_ms,
+			   char *err, size_t errlen)
+{
+	struct export_target *next[CONF_MAX_TARGETS] = { NULL };
+	bool kept[CONF_MAX_TARGETS] = { false };
+	bool fresh[CONF_MAX_TARGETS] = { false };
+	struct exp_params p;
+	unsigned i, j, n = 0;
+
+	for (i = 0; i < cfg->n_targets && i < CONF_MAX_TARGETS; i++) {
+		const struct conf_target *ct = &cfg->targets[i];
+
+		if (ct->disabled)
+			continue;
+		target_params(xs, cfg, ct, &p);
+		for (j = 0; j < xs->n; j++)
+			if (!kept[j] &&
+			    memcmp(&xs->t[j]->conf, ct, sizeof(*ct)) == 0 &&
+			    memcmp(&xs->t[j]->params, &p, sizeof(p)) == 0)
+				break;
+		if (j < xs->n) {
+			kept[j] = true;
+			next[n++] = xs->t[j];
+			continue;
+		}
+		next[n] = target_new(xs, cfg, ct, err, errlen);
+		if (next[n] == NULL)
+			goto undo;
+		fresh[n++] = true;
+	}
+	/* Past the last error: the old targets that go say goodbye with
+	 * what they still hold. */
+	for (j = 0; j < xs->n; j++) {
+		if (kept[j])
+			continue;
+		exp_flush(xs->t[j]->enc, now_ms);
+		target_free(xs->t[j]);
+	}
+	memset(xs->t, 0, sizeof(xs->t));
+	memcpy(xs->t, next, n * sizeof(next[0]));
+	xs->n = n;
+	return 0;
+
+undo:
+	for (i = 0; i < n; i++)
+		if (fresh[i])
+			target_free(next[i]);
+	return -EINVAL;
 }
 
 void export_set_free(struct export_set *xs)
@@ -157,11 +270,9 @@ void export_set_free(struct export_set *xs)
 
 	if (xs == NULL)
 		return;
-	for (i = 0; i < CONF_MAX_TARGETS; i++) {
-		exp_free(xs->t[i].enc);
-		if (xs->t[i].set != NULL)
-			target_sock_close(&xs->t[i].sock);
-	}
+	for (i = 0; i < xs->n; i++)
+		target_free(xs->t[i]);
+	free(xs->ifs);
 	free(xs);
 }
 
@@ -176,7 +287,7 @@ void export_set_record(struct export_set *xs, const struct tflow_record *r,
 	unsigned i;
 
 	for (i = 0; i < xs->n; i++)
-		(void)exp_add_record(xs->t[i].enc, r, now_ms);
+		(void)exp_add_record(xs->t[i]->enc, r, now_ms);
 }
 
 void export_set_flush(struct export_set *xs, uint64_t now_ms)
@@ -184,15 +295,69 @@ void export_set_flush(struct export_set *xs, uint64_t now_ms)
 	unsigned i;
 
 	for (i = 0; i < xs->n; i++)
-		exp_flush(xs->t[i].enc, now_ms);
+		exp_flush(xs->t[i]->enc, now_ms);
 }
 
 void export_set_stats(struct export_set *xs, const struct exp_meter_stats *s)
 {
 	unsigned i;
 
+	xs->stats = *s;
+	xs->have_stats = true;
 	for (i = 0; i < xs->n; i++)
-		exp_set_stats(xs->t[i].enc, s);
+		exp_set_stats(xs->t[i]->enc, s);
+}
+
+void export_set_interfaces(struct export_set *xs, const struct exp_iface *ifs,
+			   size_t n)
+{
+	struct exp_iface *copy = NULL;
+	unsigned i;
+
+	if (n > 0) {
+		copy = malloc(n * sizeof(*copy));
+		if (copy == NULL)
+			return;		/* the old table stays: still true-ish */
+		memcpy(copy, ifs, n * sizeof(*copy));
+	}
+	free(xs->ifs);
+	xs->ifs = copy;
+	xs->n_ifs = n;
+	for (i = 0; i < xs->n; i++)
+		(void)exp_set_interfaces(xs->t[i]->enc, ifs, n);
+}
+
+/* The error a target last met: opening its socket, else its last send. */
+static int target_errno(const struct export_target *t)
+{
+	return t->open_errno ? t->open_errno : t->sock.stats.last_errno;
+}
+
+void export_set_monitor(const struct export_set *xs, struct ctl_monitor *m)
+{
+	unsigned i;
+
+	m->n_targets = 0;
+	for (i = 0; i < xs->n && i < CONF_MAX_TARGETS; i++) {
+		const struct export_target *t = xs->t[i];
+		struct ctl_monitor_target *mt = &m->targets[i];
+		struct exp_counters c;
+		int e = target_errno(t);
+
+		exp_get_counters(t->enc, &c);
+		memset(mt, 0, sizeof(*mt));
+		snprintf(mt->name, sizeof(mt->name), "%s", t->name);
+		mt->version = t->version;
+		mt->datagrams = t->sock.stats.datagrams;
+		mt->records = c.records;
+		mt->templates = c.templates;
+		mt->not_exportable = c.not_exportable;
+		mt->send_errors = c.send_errors;
+		if (e != 0)
+			snprintf(mt->last_error, sizeof(mt->last_error), "%s",
+				 strerror(e));
+		m->n_targets++;
+	}
 }
 
 void export_set_report(const struct export_set *xs, FILE *out)
@@ -200,9 +365,9 @@ void export_set_report(const struct export_set *xs, FILE *out)
 	unsigned i;
 
 	for (i = 0; i < xs->n; i++) {
-		const struct export_target *t = &xs->t[i];
+		const struct export_target *t = xs->t[i];
 		struct exp_counters c;
-		int e = t->open_errno ? t->open_errno : t->sock.stats.last_errno;
+		int e = target_errno(t);
 
 		exp_get_counters(t->enc, &c);
 		fprintf(out, "tflowd: target %s version=%u datagrams=%" PRIu64

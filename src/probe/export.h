@@ -18,6 +18,7 @@
 #include <stdio.h>
 
 #include "conf.h"
+#include "ctl.h"
 #include "exp.h"
 #include "target_sock.h"
 #include "tflow/record.h"
@@ -26,7 +27,8 @@
 
 struct export_set;
 
-/* Builds one encoder and socket per enabled target of cfg.  sys_init_ms is
+/* Builds one encoder and socket per enabled target of cfg (none enabled:
+ * a valid empty set).  sys_init_ms is
  * the exporter's start (sysUptime zero).  pps: offline pacing, datagrams
  * per second for each target, 0 = no pacing.  NULL with errno and a
  * message in err on failure (a target socket that fails to open is not a
@@ -35,6 +37,26 @@ struct export_set *export_set_new(const struct tflow_config *cfg,
 				  uint64_t sys_init_ms, bool patient,
 				  uint32_t pps, char *err, size_t errlen);
 void export_set_free(struct export_set *xs);
+
+/*
+ * Put cfg's targets in force: a target whose settings (its row, and the
+ * IPFIX toggles and sampling as far as its version uses them) did not
+ * change keeps its encoder and socket, so v9/IPFIX sequence numbers and
+ * template timing continue; removed and disabled targets flush what they
+ * hold and go; new ones are created.  Returns 0, or -EINVAL with a
+ * message in err and xs exactly as it was.
+ */
+int export_set_reconfigure(struct export_set *xs,
+			   const struct tflow_config *cfg, uint64_t now_ms,
+			   char *err, size_t errlen);
+
+/* The interface table sent in v9/IPFIX options data (copied, and given
+ * to targets created later too). */
+void export_set_interfaces(struct export_set *xs, const struct exp_iface *ifs,
+			   size_t n);
+
+/* Fill m->n_targets and m->targets[] for /ip traffic-flow monitor. */
+void export_set_monitor(const struct export_set *xs, struct ctl_monitor *m);
 
 /* Number of targets (enabled ones). */
 unsigned export_set_count(const struct export_set *xs);

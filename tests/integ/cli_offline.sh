@@ -61,8 +61,10 @@ expect() {
 
 # --- 1. the issue's examples -------------------------------------------
 "$TFLOW" -h | grep -q -- '--offline' || fail "tflow -h shows no usage"
-"$TFLOW" /export >/dev/null 2>"$T/err" && fail "no --offline succeeded"
-grep -q "control socket not available" "$T/err" ||
+# without --offline tflow wants the daemon; none answers on this socket
+"$TFLOW" -S "$T/nosock" /export >/dev/null 2>"$T/err" &&
+    fail "no daemon, no --offline, and still succeeded"
+grep -q "cannot reach tflowd at $T/nosock" "$T/err" ||
     fail "no --offline: $(cat "$T/err")"
 
 ok /ip traffic-flow print
@@ -92,6 +94,9 @@ inactive-flow-timeout: 15s
       packet-sampling: yes
     sampling-interval: 2222
        sampling-space: 1111
+              capture: afpacket
+      capture-workers: auto
+      count-direction: ingress-and-local
 EOF
 
 ok /ip traffic-flow target print

@@ -1073,6 +1073,389 @@ static void test_file_errors(void **state)
 	free(big);
 }
 
+/* ---- tflow's own properties ------------------------------------------- */
+
+struct own_case {
+	const char *text;		/* after "/ip traffic-flow set " */
+	enum conf_capture capture;
+	uint16_t group;
+	uint16_t workers;
+	enum conf_direction dir;
+	const char *exported;		/* what export adds, "" nothing */
+};
+
+static const struct own_case own_cases[] = {
+	{ "capture=afpacket", CONF_CAPTURE_AFPACKET, 0, 0,
+	  CONF_DIR_INGRESS_LOCAL, "" },
+	{ "capture=pcap", CONF_CAPTURE_PCAP, 0, 0, CONF_DIR_INGRESS_LOCAL,
+	  " capture=pcap" },
+	{ "capture=nflog:5", CONF_CAPTURE_NFLOG, 5, 0, CONF_DIR_INGRESS_LOCAL,
+	  " capture=nflog:5" },
+	{ "capture=nflog:65535", CONF_CAPTURE_NFLOG, 65535, 0,
+	  CONF_DIR_INGRESS_LOCAL, " capture=nflog:65535" },
+	{ "capture=nflog", CONF_CAPTURE_NFLOG, 0, 0, CONF_DIR_INGRESS_LOCAL,
+	  " capture=nflog:0" },
+	{ "capture-workers=auto", CONF_CAPTURE_AFPACKET, 0, 0,
+	  CONF_DIR_INGRESS_LOCAL, "" },
+	{ "capture-workers=1", CONF_CAPTURE_AFPACKET, 0, 1,
+	  CONF_DIR_INGRESS_LOCAL, " capture-workers=1" },
+	{ "capture-workers=64", CONF_CAPTURE_AFPACKET, 0, 64,
+	  CONF_DIR_INGRESS_LOCAL, " capture-workers=64" },
+	{ "count-direction=ingress-and-local", CONF_CAPTURE_AFPACKET, 0, 0,
+	  CONF_DIR_INGRESS_LOCAL, "" },
+	{ "count-direction=ingress", CONF_CAPTURE_AFPACKET, 0, 0,
+	  CONF_DIR_INGRESS, " count-direction=ingress" },
+	{ "count-direction=egress", CONF_CAPTURE_AFPACKET, 0, 0,
+	  CONF_DIR_EGRESS, " count-direction=egress" },
+	{ "count-direction=both capture=pcap capture-workers=4",
+	  CONF_CAPTURE_PCAP, 0, 4, CONF_DIR_BOTH,
+	  " capture=pcap capture-workers=4 count-direction=both" },
+};
+
+static const char *const own_bad[] = {
+	"capture=nflog:65536", "capture=nflog:", "capture=nflog:x",
+	"capture=nflogx", "capture=af", "capture=", "capture-workers=0",
+	"capture-workers=65", "capture-workers=-1", "capture-workers=Auto",
+	"count-direction=in", "count-direction=",
+};
+
+/* Set, parsed back from export (off-default only), refused when bad. */
+static void test_tflow_props(void **state)
+{
+	struct tflow_config c, back;
+	struct conf_error err;
+	char text[256], *out, *args;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(own_cases) / sizeof(own_cases[0]); i++) {
+		const struct own_case *oc = &own_cases[i];
+
+		print_message("own: %s\n", oc->text);
+		snprintf(text, sizeof(text), "/ip traffic-flow set %s",
+		    oc->text);
+		if (parse(text, &c, &err) != 0)
+			fail_msg("%s: %s", text, err.msg);
+		assert_int_equal(c.capture, oc->capture);
+		assert_int_equal(c.nflog_group, oc->group);
+		assert_int_equal(c.capture_workers, oc->workers);
+		assert_int_equal(c.count_direction, oc->dir);
+		out = export_str(&c);
+		/* tflow's properties follow RouterOS's on the set line */
+		args = strstr(out, "sampling-space=0");
+		assert_non_null(args);
+		args += strlen("sampling-space=0");
+		snprintf(text, sizeof(text), "%s\n", oc->exported);
+		/* unwrap RouterOS's `\` continuations before comparing */
+		{
+			char flat[512];
+			size_t n = 0;
+			const char *p;
+
+			for (p = args; *p != '\0' && n + 1 < sizeof(flat); p++) {
+				if (p[0] == ' ' && p[1] == '\\' && p[2] == '\n') {
+					p += 2;
+					while (p[1] == ' ')
+						p++;
+					continue;
+				}
+				flat[n++] = *p;
+			}
+			flat[n] = '\0';
+			assert_string_equal(flat, text);
+		}
+		assert_int_equal(parse(out, &back, &err), 0);
+		assert_cfg_equal(&c, &back);
+		free(out);
+	}
+	for (i = 0; i < sizeof(own_bad) / sizeof(own_bad[0]); i++) {
+		print_message("own bad: %s\n", own_bad[i]);
+		snprintf(text, sizeof(text), "/ip traffic-flow set %s",
+		    own_bad[i]);
+		assert_int_equal(parse(text, &c, &err), -EINVAL);
+		/* blamed on the value, just after `=` */
+		assert_int_equal(err.column,
+		    22 + (strchr(own_bad[i], '=') - own_bad[i]) + 1);
+	}
+	/* the values name what is wrong */
+	assert_int_equal(parse("/ip traffic-flow set capture-workers=0", &c,
+	    &err), -EINVAL);
+	assert_string_equal(err.msg,
+	    "invalid value for argument capture-workers");
+	assert_int_equal(parse("/ip traffic-flow set cap=pcap", &c, &err),
+	    -EINVAL);
+	assert_string_equal(err.msg, "ambiguous: capture, capture-workers");
+	assert_int_equal(err.column, 22);
+}
+
+/* ---- print where, monitor, kinds, completion ---------------------------- */
+
+static char *run_cmd(struct tflow_config *c, const char *line,
+    const struct conf_hooks *hooks, int *rc, struct conf_error *err)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	*rc = conf_run_command(c, line, strlen(line), f, hooks, err);
+	assert_int_equal(fclose(f), 0);
+	return buf;
+}
+
+struct where_case {
+	const char *cmd;
+	const char *rows;	/* the row numbers printed, "" none */
+};
+
+static const struct where_case where_cases[] = {
+	{ "print where version=5", "1" },
+	{ "print where port=2055", "0,2" },
+	{ "print where port=02055", "0,2" },	/* compared as values */
+	{ "print where version=9 and port=2055", "0" },
+	{ "print where version=9 port=2055", "0" },	/* and is implied */
+	{ "print where disabled=yes", "2" },
+	{ "print where dst-address=2001:db8::1", "2" },
+	{ "print where address=192.0.2.11:9995", "1" },
+	{ "print where version=1", "" },
+	{ "print where", "0,1,2" },
+	{ "print detail where version=ipfix", "2" },
+	{ "pr wh ver=5", "1" },
+};
+
+static void test_print_where(void **state)
+{
+	struct tflow_config c;
+	struct conf_error err;
+	char line[128], *out, *p;
+	char rows[32];
+	size_t i, n;
+	int rc;
+
+	(void)state;
+	assert_int_equal(parse("/ip traffic-flow target\n"
+	    "add dst-address=192.0.2.10 port=2055 version=9\n"
+	    "add address=192.0.2.11:9995 version=5\n"
+	    "add dst-address=2001:db8::1 version=ipfix disabled=yes\n",
+	    &c, &err), 0);
+	for (i = 0; i < sizeof(where_cases) / sizeof(where_cases[0]); i++) {
+		print_message("where: %s\n", where_cases[i].cmd);
+		snprintf(line, sizeof(line), "/ip traffic-flow target %s",
+		    where_cases[i].cmd);
+		out = run_cmd(&c, line, NULL, &rc, &err);
+		if (rc != 0)
+			fail_msg("%s: %s", line, err.msg);
+		assert_true(strncmp(out, "Flags: X - disabled\n", 20) == 0);
+		/* the row numbers at the start of each row */
+		n = 0;
+		rows[0] = '\0';
+		for (p = strchr(out, '\n'); p != NULL && p[1] != '\0';
+		    p = strchr(p + 1, '\n')) {
+			if (p[1] == ' ' && p[2] >= '0' && p[2] <= '9')
+				n += (size_t)snprintf(rows + n,
+				    sizeof(rows) - n, "%s%c", n ? "," : "",
+				    p[2]);
+		}
+		assert_string_equal(rows, where_cases[i].rows);
+		free(out);
+	}
+	/* errors name the argument */
+	out = run_cmd(&c, "/ip traffic-flow target print where port=x", NULL,
+	    &rc, &err);
+	assert_int_equal(rc, -EINVAL);
+	assert_string_equal(err.msg, "invalid value for argument port");
+	assert_int_equal(err.column, 42);
+	free(out);
+	out = run_cmd(&c, "/ip traffic-flow target print where colour=red",
+	    NULL, &rc, &err);
+	assert_int_equal(rc, -EINVAL);
+	assert_string_equal(err.msg, "unknown parameter colour");
+	free(out);
+	/* settings menus: all or nothing */
+	out = run_cmd(&c, "/ip traffic-flow print where enabled=no", NULL,
+	    &rc, &err);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(out, "enabled: no"));
+	free(out);
+	out = run_cmd(&c, "/ip traffic-flow print where enabled=yes", NULL,
+	    &rc, &err);
+	assert_int_equal(rc, 0);
+	assert_string_equal(out, "");
+	free(out);
+}
+
+static void mon_hook(void *ctx, FILE *out)
+{
+	(*(unsigned *)ctx)++;
+	fputs("active-flows: 1\n", out);
+}
+
+static void test_monitor_cmd(void **state)
+{
+	unsigned calls = 0;
+	struct conf_hooks hooks = { mon_hook, &calls };
+	struct tflow_config c, before;
+	struct conf_error err;
+	char *out;
+	int rc;
+
+	(void)state;
+	conf_init_defaults(&c);
+	before = c;
+	out = run_cmd(&c, "/ip traffic-flow monitor once", &hooks, &rc, &err);
+	assert_int_equal(rc, 0);
+	assert_int_equal(calls, 1);
+	assert_string_equal(out, "active-flows: 1\n");
+	free(out);
+	out = run_cmd(&c, "/ip/traffic-flow/monitor", &hooks, &rc, &err);
+	assert_int_equal(rc, 0);
+	assert_int_equal(calls, 2);
+	free(out);
+	/* without the daemon */
+	out = run_cmd(&c, "/ip traffic-flow monitor once", NULL, &rc, &err);
+	assert_int_equal(rc, -EINVAL);
+	assert_string_equal(err.msg, "monitor needs the running tflowd");
+	free(out);
+	out = run_cmd(&c, "/ip traffic-flow monitor twice", &hooks, &rc, &err);
+	assert_int_equal(rc, -EINVAL);
+	assert_string_equal(err.msg, "expected end of command");
+	assert_int_equal(err.column, 26);
+	free(out);
+	/* not in the file, not under target */
+	assert_int_equal(parse("/ip traffic-flow monitor", &c, &err), -EINVAL);
+	assert_string_equal(err.msg, "bad command name monitor");
+	out = run_cmd(&c, "/ip traffic-flow target monitor", &hooks, &rc,
+	    &err);
+	assert_int_equal(rc, -EINVAL);
+	free(out);
+	assert_int_equal(calls, 2);
+	assert_memory_equal(&c, &before, sizeof(c));
+}
+
+struct kind_case {
+	const char *menu;
+	const char *line;
+	int kind;
+	const char *after;	/* NULL: -EINVAL */
+};
+
+static const struct kind_case kind_cases[] = {
+	{ "/", "", CONF_KIND_NONE, "/" },
+	{ "/", "/ip traffic-flow", CONF_KIND_NONE, "/ip traffic-flow" },
+	{ "/", "ip traffic-flow target", CONF_KIND_NONE,
+	  "/ip traffic-flow target" },
+	{ "/ip traffic-flow target", "..", CONF_KIND_NONE, "/ip traffic-flow" },
+	{ "/ip traffic-flow target", "/", CONF_KIND_NONE, "/" },
+	{ "/ip traffic-flow", "ipfix", CONF_KIND_NONE,
+	  "/ip traffic-flow ipfix" },
+	{ "/ip traffic-flow", "print", CONF_KIND_READ, "/ip traffic-flow" },
+	{ "/ip traffic-flow target", ".. print detail", CONF_KIND_READ,
+	  "/ip traffic-flow target" },
+	{ "/", "/export", CONF_KIND_READ, "/" },
+	{ "/ip traffic-flow", "monitor", CONF_KIND_MONITOR,
+	  "/ip traffic-flow" },
+	{ "/ip traffic-flow", "monitor once", CONF_KIND_MONITOR_ONCE,
+	  "/ip traffic-flow" },
+	{ "/", "/ip/traffic-flow/monitor", CONF_KIND_MONITOR, "/" },
+	{ "/ip traffic-flow target", "add dst-address=\"a;b\" x=1",
+	  CONF_KIND_CHANGE, "/ip traffic-flow target" },
+	{ "/ip traffic-flow", "print; set enabled=yes", CONF_KIND_CHANGE,
+	  "/ip traffic-flow" },
+	{ "/ip traffic-flow target", "remove 0", CONF_KIND_CHANGE,
+	  "/ip traffic-flow target" },
+	{ "/", "/ip traffic-flw", -EINVAL, NULL },
+	{ "/", "/ip traffic-flow frobnicate", -EINVAL, NULL },
+	{ "/ip traffic-flow", "set enabled=\"yes", -EINVAL, NULL },
+	{ "nonsense", "print", -EINVAL, NULL },	/* root: no print there */
+};
+
+static void test_command_kind(void **state)
+{
+	struct conf_error err;
+	const char *after;
+	size_t i;
+	int rc;
+
+	(void)state;
+	for (i = 0; i < sizeof(kind_cases) / sizeof(kind_cases[0]); i++) {
+		const struct kind_case *k = &kind_cases[i];
+
+		print_message("kind: [%s] %s\n", k->menu, k->line);
+		after = NULL;
+		rc = conf_command_kind(k->menu, k->line, strlen(k->line),
+		    &after, &err);
+		assert_int_equal(rc, k->kind);
+		if (k->after != NULL)
+			assert_string_equal(after, k->after);
+	}
+}
+
+struct complete_case {
+	const char *menu;
+	const char *line;
+	size_t start;
+	const char *words;	/* space-separated, in order */
+	const char *suffixes;	/* one char each */
+};
+
+static const struct complete_case complete_cases[] = {
+	{ "/", "", 0, "ip export", "  " },
+	{ "/", "/i", 1, "ip", " " },
+	{ "/", "/ip tr", 4, "traffic-flow", " " },
+	{ "/", "/ip/traffic-flow/t", 17, "target", " " },
+	{ "/ip traffic-flow", "", 0,
+	  "target ipfix set print export monitor", "      " },
+	{ "/ip traffic-flow", "s", 0, "set", " " },
+	{ "/ip traffic-flow target", "", 0,
+	  "set add remove enable disable print export", "       " },
+	{ "/ip traffic-flow target", ".. mon", 3, "monitor", " " },
+	{ "/ip traffic-flow target", "add v", 4,
+	  "version v9-template-refresh v9-template-timeout", "===" },
+	{ "/ip traffic-flow target", "add version=", 12, "1 5 9 ipfix",
+	  "    " },
+	{ "/ip traffic-flow target", "add dst-address=1.2.3.4 po", 24, "port",
+	  "=" },
+	{ "/ip traffic-flow", "set capture=n", 12, "nflog:", "\0" },
+	{ "/ip traffic-flow", "set count-direction=in", 20,
+	  "ingress-and-local ingress", "  " },
+	{ "/ip traffic-flow", "set ena", 4, "enabled", "=" },
+	{ "/ip traffic-flow", "set enabled=", 12, "yes no", "  " },
+	{ "/ip traffic-flow", "print ", 6, "detail where", "  " },
+	{ "/ip traffic-flow target", "print where ver", 12, "version", "=" },
+	{ "/ip traffic-flow", "monitor o", 8, "once", " " },
+	{ "/ip traffic-flow", "set cache-entries=", 18, "", "" },
+	{ "/", "/nowhere ", 9, "", "" },
+	{ "/ip traffic-flow", "print; s", 7, "set", " " },
+};
+
+static void test_complete(void **state)
+{
+	struct conf_completions c;
+	char words[512];
+	size_t i, n;
+	unsigned k;
+
+	(void)state;
+	for (i = 0; i < sizeof(complete_cases) / sizeof(complete_cases[0]);
+	    i++) {
+		const struct complete_case *cc = &complete_cases[i];
+
+		print_message("complete: [%s] '%s'\n", cc->menu, cc->line);
+		assert_true(conf_complete(cc->menu, cc->line, strlen(cc->line),
+		    &c) >= 0);
+		n = 0;
+		words[0] = '\0';
+		for (k = 0; k < c.n; k++) {
+			n += (size_t)snprintf(words + n, sizeof(words) - n,
+			    "%s%s", k ? " " : "", c.words[k]);
+			assert_int_equal(c.suffix[k], cc->suffixes[k]);
+		}
+		assert_string_equal(words, cc->words);
+		if (c.n > 0)
+			assert_int_equal(c.start, cc->start);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1092,6 +1475,11 @@ int main(void)
 		cmocka_unit_test(test_file_canonical),
 		cmocka_unit_test(test_file_bad),
 		cmocka_unit_test(test_file_errors),
+		cmocka_unit_test(test_tflow_props),
+		cmocka_unit_test(test_print_where),
+		cmocka_unit_test(test_monitor_cmd),
+		cmocka_unit_test(test_command_kind),
+		cmocka_unit_test(test_complete),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

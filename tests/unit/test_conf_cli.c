@@ -129,7 +129,10 @@ static const struct cli_case cases[] = {
 	  "inactive-flow-timeout: 15s\n"
 	  "      packet-sampling: no\n"
 	  "    sampling-interval: 0\n"
-	  "       sampling-space: 0\n", 0, 0 },
+	  "       sampling-space: 0\n"
+	  "              capture: afpacket\n"
+	  "      capture-workers: auto\n"
+	  "      count-direction: ingress-and-local\n", 0, 0 },
 	{ "print target table",
 	  { "/ip traffic-flow target add dst-address=192.168.0.2 port=2055",
 	    "/ip traffic-flow target add address=[2001:db8::1]:9995 "
