@@ -8,9 +8,10 @@
  *
  * Backends: cap_afpacket.c (TPACKET_V3 ring, PACKET_FANOUT), cap_pcap.c
  * (libpcap live), cap_nflog.c (NFLOG over libmnl); cap_open() picks by
- * opts->backend.  A capture is used by one thread at a time; several
+ * opts->backend and cap.c dispatches through one ops table
+ * (cap_backend.h).  A capture is used by one thread at a time; several
  * captures (one per worker) run in parallel.  What is delivered follows
- * opts->direction (docs/design/live-capture.md, "Counting once").
+ * opts->direction (docs/design/capture-backends.md).
  */
 #ifndef TFLOW_CAP_H
 #define TFLOW_CAP_H
@@ -28,14 +29,19 @@ enum cap_dir {
 	CAP_DIR_OUT,		/* sent by this host on the interface */
 };
 
-/* One captured packet.  data points into the ring until cap_release(). */
+/*
+ * One captured packet.  data is valid while the callback runs; AF_PACKET
+ * keeps it (it points into the ring) until cap_release(), libpcap and NFLOG
+ * reuse their buffer for the next packets, so consume it in the callback.
+ */
 struct cap_pkt {
 	const uint8_t *data;
 	uint32_t caplen;	/* bytes at data (at most the snap length) */
 	uint32_t wirelen;	/* length of the packet on the wire, >= caplen */
 	uint32_t ifindex;	/* the kernel's ifindex of the interface: the input
 				 * interface, or for dir OUT the output one */
-	uint32_t out_ifindex;	/* NFLOG: the kernel's output interface, else 0 */
+	uint32_t out_ifindex;	/* NFLOG: the kernel's output interface (0 in
+				 * the input chain), else 0 */
 	int linktype;		/* enum pkt_linktype of data */
 	uint64_t ts_ms;		/* kernel timestamp, CLOCK_REALTIME ms */
 	uint16_t vlan;		/* VLAN id the driver stripped, 0 none */
@@ -46,10 +52,15 @@ typedef void (*cap_pkt_fn)(const struct cap_pkt *pkt, void *ctx);
 
 struct cap_stats {
 	uint64_t packets;	/* delivered by cap_next_batch() */
-	uint64_t kernel_packets;	/* PACKET_STATISTICS: seen by the socket */
-	uint64_t drops;		/* PACKET_STATISTICS: lost, ring full */
+	uint64_t kernel_packets;	/* seen by the kernel socket, drops
+					 * included (PACKET_STATISTICS, pcap_stats,
+					 * NFLOG sequence numbers) */
+	uint64_t drops;		/* lost before we read them: ring or socket
+				 * buffer full (NFLOG: sequence gaps) */
 	uint64_t outgoing;	/* sent packets skipped by the direction setting */
-	uint64_t skipped;	/* other frames skipped (PACKET_LOOPBACK ...) */
+	uint64_t incoming;	/* received packets skipped (direction egress) */
+	uint64_t skipped;	/* other frames skipped (PACKET_LOOPBACK, NFLOG
+				 * messages without payload ...) */
 };
 
 /* Snap length: enough for Ethernet, four VLAN tags, an IPv6 header with a
@@ -120,6 +131,17 @@ int cap_remove_if(struct cap *c, uint32_t ifindex);
 /* The interface ifindex was renamed: cap_ifname() says the new name. */
 void cap_rename_if(struct cap *c, uint32_t ifindex, const char *name);
 
+/*
+ * Retry what could not be done when an interface was added: the kernel
+ * only lets a socket join a fanout group while its interface is up, so a
+ * socket added while down receives nothing until it has joined (no worker
+ * ever sees another's packets twice).  cap_next_batch() retries at most
+ * once a second by itself; call this too on a link-up event or from a
+ * timer, so that an interface that comes up on an idle capture starts at
+ * once.  Cheap when nothing is pending.
+ */
+void cap_refresh(struct cap *c);
+
 /* Closes every socket and unmaps the rings.  NULL is a no-op. */
 void cap_close(struct cap *c);
 
@@ -128,9 +150,11 @@ int cap_fd(const struct cap *c);
 
 /*
  * Call fn for each packet of at most max_blocks ready ring blocks (per
- * interface), in ring order.  The packets stay valid until cap_release();
- * call it before the next cap_next_batch().  Returns the number of packets
- * delivered (0: nothing ready).
+ * interface), in ring order (libpcap: max_blocks dispatches of up to 256
+ * packets per interface; NFLOG: max_blocks netlink datagrams).  See struct
+ * cap_pkt for how long a packet stays valid; call cap_release() before the
+ * next cap_next_batch().  Returns the number of packets delivered (0:
+ * nothing ready).
  */
 size_t cap_next_batch(struct cap *c, unsigned max_blocks, cap_pkt_fn fn,
 		      void *ctx);
