@@ -51,6 +51,18 @@ struct collect {
 	uint64_t deny_other;
 	uint64_t deny_logged_ms;	/* last deny log line */
 	uint64_t deny_since_log;	/* denied since that line */
+	uint64_t now_ms;		/* of the batch being decoded */
+	/* Loss counts already reported by collect_losses(). */
+	struct loss_seen *seen;
+	size_t n_seen, cap_seen;
+	uint64_t seen_total;		/* lost_records + lost_datagrams */
+};
+
+struct loss_seen {
+	struct dec_source src;
+	uint16_t version;
+	uint32_t domain;
+	uint64_t records, datagrams;
 };
 
 struct collect_out *collect_out_new(int fd)
@@ -144,6 +156,7 @@ void collect_free(struct collect *c)
 		return;
 	pthread_mutex_destroy(&c->lock);
 	dec_free(c->dec);
+	free(c->seen);
 	free(c->buf);
 	free(c);
 }
@@ -181,6 +194,10 @@ static void emit(void *arg, const struct tflow_record *rec)
 	struct collect *c = arg;
 	struct tflow_record scaled;
 
+	if (c->cfg.on_record != NULL)
+		c->cfg.on_record(c->cfg.on_record_arg, rec, c->now_ms);
+	if (c->cfg.quiet)
+		return;
 	if (c->cfg.scale && rec->sampling_packets != 0) {
 		scaled = *rec;
 		scaled.packets = collect_scale(rec->packets,
@@ -252,6 +269,7 @@ int collect_batch(struct collect *c, const struct listen_dgram *d, size_t n,
 	int r;
 
 	pthread_mutex_lock(&c->lock);
+	c->now_ms = now_ms;
 	for (i = 0; i < n; i++) {
 		memset(&src, 0, sizeof(src));
 		listen_peer(&d[i].from, src.addr, &src.family, &src.port);
@@ -279,6 +297,78 @@ void collect_expire(struct collect *c, uint64_t now_ms)
 {
 	pthread_mutex_lock(&c->lock);
 	dec_expire(c->dec, now_ms);
+	pthread_mutex_unlock(&c->lock);
+}
+
+struct loss_arg {
+	struct collect *c;
+	collect_loss_fn *fn;
+	void *arg;
+};
+
+static void loss_exporter(void *arg, const struct dec_exporter_info *e)
+{
+	struct loss_arg *la = arg;
+	struct collect *c = la->c;
+	struct loss_seen *s;
+	size_t i;
+
+	if (e->stats.lost_records == 0 && e->stats.lost_datagrams == 0)
+		return;
+	/* Linear: this runs once a second and only when some exporter
+	 * lost something since the last time. */
+	for (i = 0; i < c->n_seen; i++) {
+		s = &c->seen[i];
+		if (s->version == e->version && s->domain == e->domain &&
+		    s->src.port == e->src.port &&
+		    s->src.family == e->src.family &&
+		    memcmp(s->src.addr, e->src.addr, 16) == 0)
+			break;
+	}
+	if (i == c->n_seen) {
+		if (c->n_seen == c->cap_seen) {
+			size_t cap = c->cap_seen ? c->cap_seen * 2 : 16;
+
+			s = realloc(c->seen, cap * sizeof(*s));
+			if (s == NULL)
+				return;	/* next time */
+			c->seen = s;
+			c->cap_seen = cap;
+		}
+		s = &c->seen[c->n_seen++];
+		memset(s, 0, sizeof(*s));
+		s->src = e->src;
+		s->version = e->version;
+		s->domain = e->domain;
+	}
+	s = &c->seen[i];
+	/* The decoder's counters only grow while the entry lives; a
+	 * smaller value is a new entry for the same key. */
+	if (e->stats.lost_records < s->records ||
+	    e->stats.lost_datagrams < s->datagrams)
+		s->records = s->datagrams = 0;
+	if (e->stats.lost_records != s->records ||
+	    e->stats.lost_datagrams != s->datagrams)
+		la->fn(la->arg, &e->src, e->version, e->domain,
+		       e->stats.lost_records - s->records,
+		       e->stats.lost_datagrams - s->datagrams);
+	s->records = e->stats.lost_records;
+	s->datagrams = e->stats.lost_datagrams;
+}
+
+void collect_losses(struct collect *c, collect_loss_fn *fn, void *arg)
+{
+	struct loss_arg la = { c, fn, arg };
+	struct dec_stats st;
+	uint64_t total;
+
+	pthread_mutex_lock(&c->lock);
+	dec_total(c->dec, &st);
+	total = st.lost_records + st.lost_datagrams;
+	if (total != c->seen_total) {
+		dec_foreach(c->dec, loss_exporter, &la);
+		c->seen_total = total;
+	}
 	pthread_mutex_unlock(&c->lock);
 }
 

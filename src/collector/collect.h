@@ -38,8 +38,17 @@ void collect_out_free(struct collect_out *o);
 /* Writes all of buf, or fails: 0 or -errno (the sticky error once set). */
 int collect_out_write(struct collect_out *o, const char *buf, size_t len);
 
+/* A decoded record for someone else than the output (tflow-collector
+ * --write): the record as decoded, unscaled, living until the call
+ * returns; now_ms is the batch's receive time. */
+typedef void collect_record_fn(void *arg, const struct tflow_record *rec,
+			       uint64_t now_ms);
+
 struct collect_config {
 	enum record_fmt fmt;
+	bool quiet;			/* no line per record (--write alone) */
+	collect_record_fn *on_record;	/* NULL: none */
+	void *on_record_arg;
 	bool scale;			/* multiply counters by the sampling rate */
 	const struct cidr *allow;	/* borrowed, lives as long as the collect */
 	size_t n_allow;			/* 0: every exporter is accepted */
@@ -68,6 +77,17 @@ int collect_batch(struct collect *c, const struct listen_dgram *d, size_t n,
 
 /* Periodic work, about once a second: template and held-data expiry. */
 void collect_expire(struct collect *c, uint64_t now_ms);
+
+/*
+ * Sequence losses since the previous call, per exporter and domain:
+ * fn(arg, exporter, version, domain, lost_records, lost_datagrams) for
+ * each one whose counts grew (v5/IPFIX count records, v9 datagrams).
+ * About once a second, from the worker's thread.
+ */
+typedef void collect_loss_fn(void *arg, const struct dec_source *src,
+			     uint16_t version, uint32_t domain,
+			     uint64_t lost_records, uint64_t lost_datagrams);
+void collect_losses(struct collect *c, collect_loss_fn *fn, void *arg);
 
 /* Counters kept outside the decoder. */
 struct collect_counters {

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * tflow-collector: receives NetFlow v1/v5/v9 and IPFIX and prints one line
- * per flow record on stdout.  This file is the top level: options, the
- * worker threads and the main thread's signal loop.
+ * per flow record on stdout, and/or stores the records in rotated files
+ * (--write, src/store/).  This file is the top level: options, the worker
+ * threads and the main thread's signal loop.
  *
  * Each of the --workers threads has its own socket per --listen address,
  * bound with SO_REUSEPORT, its own epoll and its own decoder (collect.h):
@@ -10,6 +11,11 @@
  * with one worker and workers share nothing but the output lock.  The main
  * thread only waits for signals (signalfd; they are blocked everywhere)
  * and prints the accounting report on SIGUSR1 and at exit.
+ *
+ * With --write every decoded record is also copied into the store's
+ * in-memory block (store_writer_add: a copy, no I/O); the store's own
+ * threads compress, write, rotate and expire.  Workers share one store
+ * writer, so with several workers each batch holds its lock.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -23,6 +29,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
+#include <syslog.h>
 #include <poll.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,6 +40,7 @@
 #include "listen.h"
 #include "log.h"
 #include "record_fmt.h"
+#include "store.h"
 
 #define PROG "tflow-collector"
 #define MAX_LISTEN 16
@@ -50,6 +58,10 @@
  * coming must not keep the collector from exiting. */
 #define BATCHES_AT_STOP 1024
 #define EXPIRE_EVERY_MS 1000
+/* With --write the workers wake at least this often to let the store see
+ * the time: a block is handed to its writer within sync_ms / 2 + this,
+ * so a crash loses well under a second. */
+#define STORE_TICK_MS 250
 
 struct collector;
 
@@ -77,17 +89,32 @@ struct collector {
 	int stop_fd;			/* eventfd: readable once stopping */
 	atomic_bool stop;
 	atomic_int out_err;		/* output failed: exit status 1 */
+	bool format_given;
+	struct store_writer_opts sopts;	/* sopts.dir != NULL: --write */
+	struct store_writer *store;
+	bool store_locked;		/* several workers share it */
+	bool store_closed;
+	struct store_writer_stats store_final;	/* after the close */
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: " PROG " [--listen [ADDR]:PORT]... [--format text|json|csv]\n"
-		"           [--allow CIDR]... [--workers N] [--template-timeout TIME]\n"
-		"           [--scale] [-v]\n"
+		"           [--write DIR] [--rotate SECONDS] [--expire-size SIZE]\n"
+		"           [--expire-age TIME] [--allow CIDR]... [--workers N]\n"
+		"           [--template-timeout TIME] [--scale] [-v]\n"
 		"  -l, --listen [ADDR]:PORT   receive on ADDR:PORT, repeatable "
 		"(default :%d, IPv4 and IPv6)\n"
-		"  -F, --format FORMAT        text, json or csv (default text)\n"
+		"  -F, --format FORMAT        text, json or csv (default text; none "
+		"with --write)\n"
+		"  -W, --write DIR            store records in compressed files "
+		"under DIR\n"
+		"  -R, --rotate SECONDS       a new file every SECONDS (default 300)\n"
+		"  -S, --expire-size SIZE     delete the oldest files above SIZE "
+		"(100G, 512M)\n"
+		"  -A, --expire-age TIME      delete files older than TIME "
+		"(31d, 12h)\n"
 		"  -a, --allow CIDR           accept only these exporters, repeatable\n"
 		"  -w, --workers N            receiving threads (default 1)\n"
 		"  -T, --template-timeout TIME  forget templates not refreshed for TIME "
@@ -136,13 +163,65 @@ static int drain(struct worker *w, int fd, unsigned max)
 		}
 		if (n == 0)
 			return 0;
+		if (w->top->store_locked)
+			store_writer_lock(w->top->store);
 		r = collect_batch(w->col, d, (size_t)n, realtime_ms());
+		if (w->top->store_locked)
+			store_writer_unlock(w->top->store);
 		if (r != 0)
 			return r;
 		if (n < LISTEN_BATCH)
 			return 0;
 	}
 	return 0;
+}
+
+/* The store's record hook (collect_config.on_record). */
+static void store_record(void *arg, const struct tflow_record *rec,
+			 uint64_t now_ms)
+{
+	struct collector *co = arg;
+
+	/* -ENOBUFS is counted by the store and reported at exit. */
+	(void)store_writer_add(co->store, rec, now_ms);
+}
+
+static void store_loss(void *arg, const struct dec_source *src,
+		       uint16_t version, uint32_t domain, uint64_t lost_records,
+		       uint64_t lost_datagrams)
+{
+	struct collector *co = arg;
+
+	store_writer_note_loss(co->store, src->addr, src->family, version,
+			       domain, lost_records, lost_datagrams);
+}
+
+/* Lines from the store's threads. */
+static void store_notify(void *arg, int prio, const char *msg)
+{
+	(void)arg;
+	if (prio <= LOG_WARNING)
+		log_warnx("store: %s", msg);
+	else if (prio <= LOG_INFO)
+		log_info("store: %s", msg);
+	else
+		log_debug("store: %s", msg);
+}
+
+/* Periodic store work of a worker: the time, and losses once a second. */
+static void store_tick(struct worker *w, uint64_t now, bool losses)
+{
+	struct collector *co = w->top;
+
+	if (co->store == NULL)
+		return;
+	if (co->store_locked)
+		store_writer_lock(co->store);
+	if (losses)
+		collect_losses(w->col, store_loss, co);
+	store_writer_tick(co->store, now);
+	if (co->store_locked)
+		store_writer_unlock(co->store);
 }
 
 static void *worker_main(void *arg)
@@ -152,10 +231,11 @@ static void *worker_main(void *arg)
 	struct epoll_event ev[MAX_LISTEN + 1];
 	uint64_t now, last_expire = realtime_ms();
 	int n, i, r = 0;
+	int timeout = co->store != NULL ? STORE_TICK_MS : EXPIRE_EVERY_MS;
 	size_t k;
 
 	while (!atomic_load(&co->stop) && r == 0) {
-		n = epoll_wait(w->epfd, ev, MAX_LISTEN + 1, EXPIRE_EVERY_MS);
+		n = epoll_wait(w->epfd, ev, MAX_LISTEN + 1, timeout);
 		if (n == -1 && errno != EINTR) {
 			log_warn("epoll_wait");
 			break;
@@ -169,12 +249,16 @@ static void *worker_main(void *arg)
 		if (now - last_expire >= EXPIRE_EVERY_MS || now < last_expire) {
 			collect_expire(w->col, now);
 			last_expire = now;
+			store_tick(w, now, true);
+		} else {
+			store_tick(w, now, false);
 		}
 	}
 	/* Stopping: what the kernel already accepted is decoded and
 	 * printed, so a SIGTERM right after the last export loses nothing. */
 	for (k = 0; k < w->n_fds && r == 0; k++)
 		r = drain(w, w->fds[k], BATCHES_AT_STOP);
+	store_tick(w, realtime_ms(), true);
 	if (r != 0) {
 		log_warnx("writing records: %s", strerror(-r));
 		atomic_store(&co->out_err, 1);
@@ -257,6 +341,10 @@ static void parse_args(struct collector *co, int argc, char **argv,
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, 'l' },
 		{ "format", required_argument, NULL, 'F' },
+		{ "write", required_argument, NULL, 'W' },
+		{ "rotate", required_argument, NULL, 'R' },
+		{ "expire-size", required_argument, NULL, 'S' },
+		{ "expire-age", required_argument, NULL, 'A' },
 		{ "allow", required_argument, NULL, 'a' },
 		{ "workers", required_argument, NULL, 'w' },
 		{ "template-timeout", required_argument, NULL, 'T' },
@@ -270,7 +358,7 @@ static void parse_args(struct collector *co, int argc, char **argv,
 	long v;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "l:F:a:w:T:svh", opts,
+	while ((ch = getopt_long(argc, argv, "l:F:W:R:S:A:a:w:T:svh", opts,
 				 NULL)) != -1) {
 		switch (ch) {
 		case 'l':
@@ -286,6 +374,33 @@ static void parse_args(struct collector *co, int argc, char **argv,
 			if (record_fmt_from_name(optarg, &co->ccfg.fmt) != 0)
 				fatalx("--format %s: expected text, json or csv",
 				       optarg);
+			co->format_given = true;
+			break;
+		case 'W':
+			if (*optarg == '\0')
+				fatalx("--write: expected a directory");
+			co->sopts.dir = optarg;
+			break;
+		case 'R':
+			/* Seconds, or a RouterOS time (5m, 1h). */
+			if (conf_parse_time_ms(optarg, &ms) != 0 ||
+			    ms < 1000 || ms % 1000 != 0 ||
+			    ms > 7ULL * 24 * 3600 * 1000)
+				fatalx("--rotate %s: expected whole seconds, "
+				       "1 to 604800 (300, 5m, 1h)", optarg);
+			co->sopts.rotate_s = (uint32_t)(ms / 1000);
+			break;
+		case 'S':
+			if (store_parse_size(optarg, &co->sopts.expire_size) !=
+			    0 || co->sopts.expire_size == 0)
+				fatalx("--expire-size %s: expected a size "
+				       "(100G, 512M, 2T)", optarg);
+			break;
+		case 'A':
+			if (conf_parse_time_ms(optarg, &ms) != 0 || ms == 0)
+				fatalx("--expire-age %s: expected a time "
+				       "(31d, 12h, 3600s)", optarg);
+			co->sopts.expire_age_ms = ms;
 			break;
 		case 'a':
 			if (co->n_allow == MAX_ALLOW)
@@ -329,6 +444,10 @@ static void parse_args(struct collector *co, int argc, char **argv,
 		usage(stderr);
 		exit(2);
 	}
+	if (co->sopts.dir == NULL && (co->sopts.rotate_s != 0 ||
+				      co->sopts.expire_size != 0 ||
+				      co->sopts.expire_age_ms != 0))
+		fatalx("--rotate, --expire-size and --expire-age need --write");
 	if (co->n_listen == 0) {
 		char spec[16];
 
@@ -337,6 +456,25 @@ static void parse_args(struct collector *co, int argc, char **argv,
 			fatalx("default listen address");
 		co->n_listen = 1;
 	}
+}
+
+/* The store's counters, one line before the totals. */
+static void store_report(struct collector *co)
+{
+	struct store_writer_stats st;
+
+	if (co->store_closed)
+		st = co->store_final;
+	else if (co->store != NULL)
+		store_writer_get_stats(co->store, &st);
+	else
+		return;
+	fprintf(stderr, PROG ": store dir=%s records=%" PRIu64 " dropped=%"
+		PRIu64 " files=%" PRIu64 " bytes=%" PRIu64 " expired_files=%"
+		PRIu64 " write_errors=%" PRIu64 "\n", co->sopts.dir,
+		st.records, st.dropped, st.files, st.bytes, st.expired_files,
+		st.write_errors);
+	fflush(stderr);
 }
 
 /* Waits for a signal or a worker's stop request.  Returns when stopping. */
@@ -367,6 +505,7 @@ static void main_loop(struct collector *co, int sigfd)
 		switch (si.ssi_signo) {
 		case SIGUSR1:
 			collect_report(co->cols, co->n_workers, PROG, stderr);
+			store_report(co);
 			break;
 		case SIGINT:
 		case SIGTERM:
@@ -421,6 +560,23 @@ int main(int argc, char **argv)
 	co->out = collect_out_new(STDOUT_FILENO);
 	if (co->out == NULL)
 		fatal("output");
+	/* After the signal mask: the store's threads inherit it. */
+	if (co->sopts.dir != NULL) {
+		char err[512];
+
+		co->sopts.notify = store_notify;
+		co->store = store_writer_open(&co->sopts, err, sizeof(err));
+		if (co->store == NULL)
+			fatalx("--write %s: %s", co->sopts.dir, err);
+		co->store_locked = co->n_workers > 1;
+		co->ccfg.on_record = store_record;
+		co->ccfg.on_record_arg = co;
+		/* --write alone stores quietly; --format prints as well. */
+		co->ccfg.quiet = !co->format_given;
+		log_info("storing records under %s (a file every %" PRIu32
+			 " s)", co->sopts.dir, co->sopts.rotate_s != 0 ?
+			 co->sopts.rotate_s : 300);
+	}
 
 	co->workers = calloc(co->n_workers, sizeof(*co->workers));
 	co->cols = calloc(co->n_workers, sizeof(*co->cols));
@@ -443,7 +599,8 @@ int main(int argc, char **argv)
 			 sockaddr_text(&co->listen[i], a, sizeof(a)),
 			 co->n_workers, co->n_workers == 1 ? "" : "s");
 
-	n = record_fmt_header(co->ccfg.fmt, hdr, sizeof(hdr));
+	n = co->ccfg.quiet ? 0 :
+	    record_fmt_header(co->ccfg.fmt, hdr, sizeof(hdr));
 	if (n > 0 && collect_out_write(co->out, hdr, n) != 0) {
 		log_warnx("writing the header failed");
 		status = 1;
@@ -469,8 +626,19 @@ int main(int argc, char **argv)
 			pthread_join(co->workers[k].thread, NULL);
 	if (atomic_load(&co->out_err))
 		status = 1;
+	if (co->store != NULL) {
+		/* Finish the current file before the report, so the
+		 * report's counts include it. */
+		if (store_writer_close_stats(co->store, &co->store_final) != 0)
+			status = 1;
+		co->store = NULL;
+		co->store_closed = true;
+	}
+	store_report(co);
 	collect_report(co->cols, co->n_workers, PROG, stderr);
 clear:
+	if (co->store != NULL)
+		(void)store_writer_close(co->store);	/* start-up failed */
 	for (k = 0; k < co->n_workers; k++)
 		worker_clear(&co->workers[k]);
 	free(co->workers);

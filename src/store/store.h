@@ -15,6 +15,15 @@
  * the disk.  Reader: blocks can be skipped by their summary, and a block is
  * decoded column by column into arrays (struct store_cols) so a filter
  * reads only the columns it needs.
+ *
+ * CHANGED (store engineer): additions only, the reader calls and struct
+ * store_cols are as first published.  struct store_exporter gained
+ * `lost_datagrams` (v9 counts sequence gaps in datagrams, not records);
+ * struct store_file_info gained `damaged`; the writer gained options
+ * (block size, buffers, a notify hook for log lines), store_writer_lock()
+ * for several receive threads, a version and datagram count in
+ * store_writer_note_loss(), store_writer_close_stats(), and
+ * store_parse_size().
  */
 #ifndef TFLOW_STORE_H
 #define TFLOW_STORE_H
@@ -35,7 +44,19 @@ struct store_writer_opts {
 	uint64_t expire_size;		/* --expire-size bytes, 0 = none */
 	uint64_t expire_age_ms;		/* --expire-age, 0 = none */
 	uint32_t sync_ms;		/* max age of unwritten records, default 1000 */
+	uint32_t block_records;		/* records per block, 0: STORE_BLOCK_RECORDS */
+	uint32_t buffers;		/* blocks in flight, 0: STORE_BUFFERS */
+	int zstd_level;			/* 0: STORE_ZSTD_LEVEL */
+	/* Called on the writer's threads with a line for the log: prio is
+	 * a syslog priority (LOG_DEBUG a file finished, LOG_INFO a file
+	 * expired or recovered, LOG_WARNING a write error); NULL: silent. */
+	void (*notify)(void *arg, int prio, const char *msg);
+	void *notify_arg;
 };
+
+#define STORE_BLOCK_RECORDS 32768
+#define STORE_BUFFERS 8
+#define STORE_ZSTD_LEVEL 3
 
 struct store_writer;
 
@@ -54,10 +75,20 @@ struct store_writer *store_writer_open(const struct store_writer_opts *o,
 int store_writer_add(struct store_writer *w, const struct tflow_record *r,
 		     uint64_t now_ms);
 
-/* Records lost by sequence gaps for an exporter, stored with the data of
- * the current file (receive thread). */
+/* Records (v5, IPFIX) or datagrams (v9) lost by sequence gaps for an
+ * exporter since the last note, stored with the data of the current file
+ * (receive thread). */
 void store_writer_note_loss(struct store_writer *w, const uint8_t addr[16],
-			    uint8_t family, uint32_t domain, uint64_t lost);
+			    uint8_t family, uint16_t version, uint32_t domain,
+			    uint64_t lost_records, uint64_t lost_datagrams);
+
+/*
+ * store_writer_add, _note_loss and _tick are for one producer at a time:
+ * they take no lock per record.  With several receive threads, each holds
+ * this lock around a batch of calls.
+ */
+void store_writer_lock(struct store_writer *w);
+void store_writer_unlock(struct store_writer *w);
 
 /* Let the writer see the time pass when nothing arrives (receive thread,
  * about once a second): rotation and the 1 s sync happen on time. */
@@ -74,8 +105,14 @@ struct store_writer_stats {
 void store_writer_get_stats(struct store_writer *w,
 			    struct store_writer_stats *out);
 
-/* Write what is buffered, finish the current file, stop the thread. */
+/* Write what is buffered, finish the current file, stop the threads and
+ * free w.  0, or -EIO when some write failed during the writer's life
+ * (counted in write_errors). */
 int store_writer_close(struct store_writer *w);
+
+/* The same, and the final counters go to *final. */
+int store_writer_close_stats(struct store_writer *w,
+			     struct store_writer_stats *final);
 
 /* ------------------------------------------------------------------------
  * Reader (tflow-query).
@@ -89,6 +126,7 @@ struct store_exporter {
 	uint16_t version;
 	uint32_t domain;
 	uint64_t lost;			/* records lost by sequence gaps, this file */
+	uint64_t lost_datagrams;	/* v9: datagrams lost, this file */
 };
 
 struct store_file_info {
@@ -96,6 +134,7 @@ struct store_file_info {
 	uint64_t records;
 	uint32_t n_blocks;		/* complete blocks */
 	bool complete;			/* finished file (else: being written or cut) */
+	bool damaged;			/* a damaged chunk ended the readable part */
 	uint32_t n_exporters;
 	const struct store_exporter *exporters;
 };
@@ -170,5 +209,9 @@ void store_cols_record(const struct store_file *f, const struct store_cols *c,
  */
 int store_dir_list(const char *dir, uint64_t from_ms, uint64_t to_ms,
 		   char ***paths, size_t *n);
+
+/* "100G", "512M", "4k", "2T", "12345" (bytes; binary multiples) -> 0, or
+ * -EINVAL. */
+int store_parse_size(const char *s, uint64_t *out);
 
 #endif

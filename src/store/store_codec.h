@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * store_codec: the transforms that turn a block of records into column
+ * streams before zstd, and back.  Pure functions over memory, shared by
+ * the writer and the reader and tested through them.
+ *
+ * No sorting: records keep their arrival order, so a block can be written
+ * the moment it is handed over.  Instead each column is laid out so that
+ * zstd's entropy stage finds the redundancy: times as zigzag deltas and
+ * durations, addresses split into byte planes (every first byte, then
+ * every second byte...) with IPv4 and zero addresses in short form,
+ * counters as LEB128 varints, small fields as byte planes.  The layout of
+ * each stream is in docs/design/storage.md.
+ */
+#ifndef TFLOW_STORE_CODEC_H
+#define TFLOW_STORE_CODEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+/* Fields of struct tflow_record that struct store_cols does not carry;
+ * they travel in the EXPORTER column and are decoded with it. */
+struct store_misc {
+	uint8_t *ttl_min, *ttl_max;
+	uint8_t (*src_mac)[6], (*dst_mac)[6];
+};
+
+/* CRC-32C (Castagnoli), as in iSCSI and ext4 metadata. */
+uint32_t store_crc32c(uint32_t crc, const void *buf, size_t len);
+
+/* Bytes a column of n records can take before compression, at most. */
+size_t store_col_raw_max(enum store_col col, size_t n);
+
+/* Encode column `col` of recs[0..n) into out (store_col_raw_max bytes);
+ * exp_idx[i] is record i's exporter index.  Returns bytes written. */
+size_t store_col_encode(enum store_col col, const struct tflow_record *recs,
+			const uint16_t *exp_idx, size_t n, uint8_t *out);
+
+/* Decode column `col` of n records from raw[0..len) into the arrays of c
+ * (and m for the EXPORTER column), which hold n entries.  0, or -EBADMSG
+ * when the stream does not hold exactly n records. */
+int store_col_decode(enum store_col col, const uint8_t *raw, size_t len,
+		     size_t n, struct store_cols *c, struct store_misc *m);
+
+#endif
