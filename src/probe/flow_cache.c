@@ -456,6 +456,86 @@ void flow_cache_get_stats(const struct flow_cache *fc,
 	*out = fc->st;
 }
 
+int flow_cache_set_timeouts(struct flow_cache *fc, uint64_t active_timeout_ms,
+			    uint64_t inactive_timeout_ms)
+{
+	if (active_timeout_ms == 0 || inactive_timeout_ms == 0)
+		return -EINVAL;
+	/* Both lists are sorted by time, not by deadline: a new timeout
+	 * moves every deadline by the same amount and keeps the order. */
+	fc->active_ms = active_timeout_ms;
+	fc->inactive_ms = inactive_timeout_ms;
+	return 0;
+}
+
+/*
+ * Allocate the new arrays first, so a failure changes nothing; then evict
+ * from the LRU head until the active flows fit; then move the survivors
+ * into slots 1..active in LRU order.  A survivor's new index is kept in
+ * its old `chain` (no longer needed once the old index is dropped), which
+ * is how the age list, walked second, finds where its entries went.
+ */
+int flow_cache_resize(struct flow_cache *fc, uint32_t entries)
+{
+	struct flow_entry *ne, *oe = fc->e;
+	uint32_t *nbk, nb, i, k, prev, mask;
+
+	if (entries == 0 || entries > FLOW_CACHE_MAX_ENTRIES)
+		return -EINVAL;
+	if (entries == fc->cap)
+		return 0;
+	for (nb = 1; nb < entries; nb <<= 1)
+		;
+	if ((nbk = calloc(nb, sizeof(*nbk))) == NULL)
+		return -ENOMEM;
+	if ((ne = calloc((size_t)entries + 1, sizeof(*ne))) == NULL) {
+		free(nbk);
+		return -ENOMEM;
+	}
+	while (fc->st.active > entries)
+		expire_entry(fc, oe[0].lru_next, TFLOW_END_RESOURCES);
+
+	mask = nb - 1;
+	k = 0;
+	prev = 0;
+	for (i = oe[0].lru_next; i != 0; i = oe[i].lru_next) {
+		k++;
+		ne[k] = oe[i];
+		ne[k].lru_prev = prev;
+		ne[prev].lru_next = k;
+		ne[k].chain = nbk[ne[k].hash & mask];
+		nbk[ne[k].hash & mask] = k;
+		oe[i].chain = k;
+		prev = k;
+	}
+	ne[prev].lru_next = 0;
+	ne[0].lru_prev = prev;
+	prev = 0;
+	for (i = oe[0].age_next; i != 0; i = oe[i].age_next) {
+		k = oe[i].chain;
+		ne[k].age_prev = prev;
+		ne[prev].age_next = k;
+		prev = k;
+	}
+	ne[prev].age_next = 0;
+	ne[0].age_prev = prev;
+
+	free(fc->e);
+	free(fc->buckets);
+	fc->e = ne;
+	fc->buckets = nbk;
+	fc->mask = mask;
+	fc->cap = entries;
+	fc->hwm = (uint32_t)fc->st.active;
+	fc->free = 0;
+	return 0;
+}
+
+uint32_t flow_cache_capacity(const struct flow_cache *fc)
+{
+	return fc->cap;
+}
+
 size_t flow_cache_entry_size(void)
 {
 	/* One bucket per entry when the capacity is a power of two. */

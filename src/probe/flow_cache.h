@@ -77,6 +77,28 @@ void flow_cache_flush(struct flow_cache *fc);
 void flow_cache_get_stats(const struct flow_cache *fc,
 			  struct flow_cache_stats *out);
 
+/*
+ * Live changes (never on the packet path).  The cached flows stay: only
+ * when they are due by the new rules do they expire, at the next
+ * flow_cache_expire() (so a driver should re-read
+ * flow_cache_next_expiry()).  Returns 0 or -EINVAL for a zero timeout.
+ */
+int flow_cache_set_timeouts(struct flow_cache *fc, uint64_t active_timeout_ms,
+			    uint64_t inactive_timeout_ms);
+
+/*
+ * Change the capacity to `entries`.  A smaller cache that cannot hold
+ * every active flow first expires the least recently used ones (reason
+ * resources, emitted and counted like a cache-full eviction); a larger one
+ * keeps every flow.  The order of both lists is kept, so expiry goes on as
+ * before.  The new arrays are allocated before anything changes: on
+ * failure (-ENOMEM, or -EINVAL for 0 or too big) the cache is untouched.
+ */
+int flow_cache_resize(struct flow_cache *fc, uint32_t entries);
+
+/* The capacity now. */
+uint32_t flow_cache_capacity(const struct flow_cache *fc);
+
 /* Bytes allocated per entry (entry + its share of the hash index), for
  * the benchmark's report. */
 size_t flow_cache_entry_size(void);

@@ -7,7 +7,6 @@
  */
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -17,6 +16,8 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "ctl.h"
+#include "daemon.h"
 #include "export.h"
 #include "live.h"
 #include "log.h"
@@ -24,8 +25,9 @@
 #include "record_fmt.h"
 
 #define TFLOWD_DEFAULT_CONFIG "/etc/tflow/tflow.rsc"
-#define TFLOWD_DEFAULT_SOCKET "/run/tflow/tflowd.sock"
 #define TFLOWD_MAX_FILES 256
+/* Live mode drops root to this user when it exists. */
+#define TFLOWD_USER "tflow"
 
 static void usage(FILE *f)
 {
@@ -40,7 +42,7 @@ static void usage(FILE *f)
 		"  -p PIDFILE  write the daemon's pid\n"
 		"  -v          more messages (repeatable)\n"
 		"  -V          print the version\n",
-		TFLOWD_DEFAULT_CONFIG, TFLOWD_DEFAULT_SOCKET);
+		TFLOWD_DEFAULT_CONFIG, CTL_DEFAULT_SOCKET);
 }
 
 /* Where offline records go: printed (-o) and exported to every target,
@@ -225,26 +227,100 @@ static int run_offline(const struct tflow_config *cfg,
 	return status;
 }
 
-/* The pid, for init scripts; 0 or -errno.  Written after the config is
- * read, removed at exit. */
-static int pidfile_write(const char *path)
+/* path made absolute against the working directory: a detached daemon
+ * runs in /, and SIGHUP, the control socket and the pidfile need the
+ * paths the operator meant.  0 or -ENAMETOOLONG. */
+static int abs_path(const char *path, char *out, size_t outlen)
 {
-	int fd, rc = 0;
+	char cwd[4096];
+	int n;
 
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd == -1)
-		return -errno;
-	if (dprintf(fd, "%ld\n", (long)getpid()) < 0)
-		rc = -EIO;
-	if (close(fd) == -1 && rc == 0)
-		rc = -errno;
-	return rc;
+	if (path[0] == '/') {
+		n = snprintf(out, outlen, "%s", path);
+	} else {
+		if (getcwd(cwd, sizeof(cwd)) == NULL)
+			return -errno;
+		n = snprintf(out, outlen, "%s/%s", cwd, path);
+	}
+	return n < 0 || (size_t)n >= outlen ? -ENAMETOOLONG : 0;
+}
+
+/*
+ * Live mode, in the order daemon.h asks for: detach (the parent waits for
+ * our verdict), pidfile, every socket opened as root, privileges dropped
+ * while still single-threaded, then the worker threads, then syslog and
+ * the parent released.  With -f nothing detaches and messages stay on
+ * stderr.
+ */
+static int run_live(const struct tflow_config *cfg, const char *config_path,
+		    const char *ctl_path, const char *pidfile, bool foreground,
+		    int verbose)
+{
+	char cpath[4096], spath[4096], ppath[4096], err[512];
+	struct live_opts lo = { 0 };
+	struct live *l = NULL;
+	int notify = -1, pidfd = -1, rc, status = 1;
+
+	if ((config_path != NULL &&
+	     abs_path(config_path, cpath, sizeof(cpath)) < 0) ||
+	    (ctl_path[0] != '\0' &&
+	     abs_path(ctl_path, spath, sizeof(spath)) < 0) ||
+	    (pidfile != NULL && abs_path(pidfile, ppath, sizeof(ppath)) < 0)) {
+		log_warnx("a path is too long");
+		return 1;
+	}
+	lo.config_path = config_path != NULL ? cpath : NULL;
+	lo.ctl_path = ctl_path[0] != '\0' ? spath : NULL;
+	if (!foreground && (rc = daemon_detach_begin(&notify)) < 0) {
+		log_warnx("cannot detach: %s", strerror(-rc));
+		return 1;
+	}
+	if (pidfile != NULL) {
+		pidfd = pidfile_create(ppath, err, sizeof(err));
+		if (pidfd < 0) {
+			log_warnx("%s", err);
+			goto done;
+		}
+	}
+	l = live_open(cfg, &lo, err, sizeof(err));
+	if (l == NULL) {
+		log_warnx("live: %s", err);
+		goto done;
+	}
+	/* Sockets are open: keep only what capture on interfaces that
+	 * appear later needs (CAP_NET_RAW, CAP_NET_ADMIN). */
+	rc = privdrop(TFLOWD_USER, err, sizeof(err));
+	if (rc < 0) {
+		log_warnx("privilege drop: %s", err);
+		goto done;
+	}
+	if (err[0] != '\0')
+		log_info("%s", err);
+	rc = live_start(l, err, sizeof(err));
+	if (rc < 0) {
+		log_warnx("live: %s", err);
+		goto done;
+	}
+	if (!foreground) {
+		log_init("tflowd", false, verbose);
+		(void)daemon_detach_done(notify, 0);
+		notify = -1;
+	}
+	status = live_run(l);
+done:
+	live_close(l);
+	if (pidfd >= 0)
+		(void)pidfile_remove(ppath, pidfd);
+	if (notify != -1)
+		(void)daemon_detach_done(notify, status);
+	return status;
 }
 
 int main(int argc, char **argv)
 {
 	const char *files[TFLOWD_MAX_FILES];
 	const char *config_path = NULL, *out_fmt = NULL, *pidfile = NULL;
+	const char *ctl_path = CTL_DEFAULT_SOCKET;
 	struct tflow_config cfg;
 	struct conf_error cerr;
 	size_t n_files = 0;
@@ -260,7 +336,8 @@ int main(int argc, char **argv)
 			config_path = optarg;
 			break;
 		case 'S':
-			/* Used by the control socket (not yet). */
+			/* "" runs without a control socket. */
+			ctl_path = optarg;
 			break;
 		case 'p':
 			pidfile = optarg;
@@ -294,8 +371,9 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	/* Offline mode is a foreground tool: its messages go to stderr. */
-	log_init("tflowd", foreground || n_files > 0, verbose);
+	/* stderr until live mode has detached (start-up errors reach the
+	 * terminal); offline mode is a foreground tool. */
+	log_init("tflowd", true, verbose);
 
 	conf_init_defaults(&cfg);
 	if (config_path != NULL ||
@@ -319,24 +397,17 @@ int main(int argc, char **argv)
 
 	/*
 	 * Live mode.  As on RouterOS, enabled=no means traffic-flow does not
-	 * run: say so and exit 0 (a later control socket will keep the
-	 * daemon up to be enabled).  Daemonizing comes later: live mode
-	 * stays in the foreground, logging to syslog unless -f.
+	 * capture.  With a control socket the daemon stays up to be enabled;
+	 * without one (-S "") there is nothing to wait for: say so, exit 0.
 	 */
-	if (!cfg.enabled) {
+	if (!cfg.enabled && ctl_path[0] == '\0') {
 		log_info("traffic-flow is disabled (enabled=no); nothing to do");
 		return 0;
 	}
 	if (out_fmt != NULL)
 		log_warnx("-o is only available with -r (offline mode)");
-	if (pidfile != NULL && (rc = pidfile_write(pidfile)) < 0) {
-		log_warnx("%s: %s", pidfile, strerror(-rc));
-		return 1;
-	}
-	rc = live_run(&cfg, config_path != NULL ? config_path :
-		      access(TFLOWD_DEFAULT_CONFIG, F_OK) == 0 ?
-		      TFLOWD_DEFAULT_CONFIG : NULL);
-	if (pidfile != NULL)
-		(void)unlink(pidfile);
-	return rc;
+	return run_live(&cfg, config_path != NULL ? config_path :
+			access(TFLOWD_DEFAULT_CONFIG, F_OK) == 0 ?
+			TFLOWD_DEFAULT_CONFIG : NULL, ctl_path, pidfile,
+			foreground, verbose);
 }

@@ -788,6 +788,215 @@ static void test_random(void **state)
 	free(s.k);
 }
 
+/*
+ * Resizing: a table of (capacity, new capacity) cases over 8 flows fed in
+ * id order at t = id, with flow 1 touched again last (LRU order 2..8 1).
+ * A smaller cache evicts the LRU head first (reason resources); a larger
+ * one keeps everything; afterwards the cache works as before (hits stay
+ * hits, expiry order is kept, new flows fill the new capacity) and every
+ * packet fed is in exactly one record.
+ */
+static void test_resize(void **state)
+{
+	static const struct {
+		uint32_t from, to;
+		uint32_t evicted;		/* flows emitted by resize */
+		uint32_t first_evicted;		/* id of the first of them */
+	} cases[] = {
+		{ 8, 8, 0, 0 },
+		{ 8, 16, 0, 0 },
+		{ 8, 1000, 0, 0 },
+		{ 8, 5, 3, 2 },
+		{ 8, 1, 7, 2 },
+		{ 16, 8, 0, 0 },
+		{ 16, 7, 1, 2 },
+	};
+	struct flow_cache_stats st;
+	struct flow_cache *fc;
+	struct pkt_info p;
+	size_t c, k, base;
+
+	(void)state;
+	for (c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		struct sink s = { 0 };
+		uint64_t fed = 0;
+		uint32_t id, active;
+
+		fc = cache_new(cases[c].from, 600000, 15000, &s);
+		for (id = 1; id <= 8; id++) {
+			make_pkt(&p, id);
+			flow_cache_update(fc, &p, id);
+			fed++;
+		}
+		make_pkt(&p, 1);
+		flow_cache_update(fc, &p, 9);
+		fed++;
+		assert_int_equal(flow_cache_resize(fc, cases[c].to), 0);
+		assert_int_equal(flow_cache_capacity(fc), cases[c].to);
+		assert_int_equal(s.n, cases[c].evicted);
+		for (k = 0; k < s.n; k++) {
+			make_pkt(&p, cases[c].first_evicted + (uint32_t)k);
+			assert_rec_key(&s.rec[k], &p);
+			assert_int_equal(s.rec[k].end_reason,
+					 TFLOW_END_RESOURCES);
+		}
+		active = 8 - cases[c].evicted;
+		flow_cache_get_stats(fc, &st);
+		assert_int_equal(st.active, active);
+		assert_int_equal(st.expired[TFLOW_END_RESOURCES],
+				 cases[c].evicted);
+
+		/* Flow 1 survived every case (youngest): still a hit. */
+		make_pkt(&p, 1);
+		flow_cache_update(fc, &p, 10);
+		fed++;
+		flow_cache_get_stats(fc, &st);
+		assert_int_equal(st.created, 8);
+		assert_int_equal(st.active, active);
+
+		/* Idle expiry keeps the LRU order: at t = 15005 the flows
+		 * last seen at 2..8 are due, flow 1 (t = 10) is not. */
+		base = s.n;
+		flow_cache_expire(fc, 15008);
+		assert_int_equal(s.n - base, active - 1);
+		for (k = base + 1; k < s.n; k++)
+			assert_true(s.rec[k - 1].last_ms < s.rec[k].last_ms);
+		for (k = base; k < s.n; k++)
+			assert_int_equal(s.rec[k].end_reason, TFLOW_END_IDLE);
+
+		/* New flows fill the new capacity, then evict. */
+		for (id = 100; id < 100 + cases[c].to + 2 && id < 200;
+		     id++) {
+			make_pkt(&p, id);
+			flow_cache_update(fc, &p, 15009);
+			fed++;
+		}
+		flow_cache_get_stats(fc, &st);
+		assert_int_equal(st.active, cases[c].to < 100 ?
+				 cases[c].to : 1 + 100);
+		flow_cache_flush(fc);
+		assert_int_equal(sink_packets(&s), fed);
+		assert_stats_closed(fc, fed);
+		flow_cache_free(fc);
+		sink_clear(&s);
+	}
+}
+
+/* Resize to 0 or past the limit is refused and changes nothing. */
+static void test_resize_rejects(void **state)
+{
+	struct flow_cache_stats st;
+	struct flow_cache *fc;
+	struct sink s = { 0 };
+	struct pkt_info p;
+
+	(void)state;
+	fc = cache_new(4, 600000, 15000, &s);
+	make_pkt(&p, 1);
+	flow_cache_update(fc, &p, 1);
+	assert_int_equal(flow_cache_resize(fc, 0), -EINVAL);
+	assert_int_equal(flow_cache_resize(fc, UINT32_MAX), -EINVAL);
+	assert_int_equal(flow_cache_capacity(fc), 4);
+	flow_cache_get_stats(fc, &st);
+	assert_int_equal(st.active, 1);
+	assert_int_equal(s.n, 0);
+	flow_cache_flush(fc);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.rec[0].packets, 1);
+	flow_cache_free(fc);
+	sink_clear(&s);
+}
+
+/*
+ * The random run of test_random with a resize and a timeout change every
+ * few thousand packets: still no packet lost or counted twice.
+ */
+static void test_resize_random(void **state)
+{
+	static const uint32_t sizes[] = { 1024, 17, 4096, 300, 1, 2048 };
+	static const uint64_t timeouts[][2] = {
+		{ 2000, 500 }, { 500, 100 }, { 60000, 30000 }, { 1, 1 },
+	};
+	struct flow_cache_config cfg = {
+		.entries = 1024,
+		.active_timeout_ms = 2000,
+		.inactive_timeout_ms = 500,
+	};
+	struct flow_cache_stats st;
+	struct flow_cache *fc;
+	struct sink s = { 0 };
+	struct pkt_info p;
+	uint64_t rng = 0x2545f4914f6cdd1dULL, now = 0, r, fed = 0;
+	uint32_t n;
+
+	(void)state;
+	fc = flow_cache_new(&cfg, seed, sink_emit, &s);
+	assert_non_null(fc);
+	for (n = 0; n < 60000; n++) {
+		r = xorshift(&rng);
+		make_pkt(&p, (uint32_t)(r >> 8) % 3000);
+		now += (r >> 20) & 3;
+		flow_cache_update(fc, &p, now);
+		fed++;
+		if (n % 5000 == 4999)
+			assert_int_equal(flow_cache_resize(fc,
+			    sizes[(n / 5000) % 6]), 0);
+		if (n % 7000 == 6999)
+			assert_int_equal(flow_cache_set_timeouts(fc,
+			    timeouts[(n / 7000) % 4][0],
+			    timeouts[(n / 7000) % 4][1]), 0);
+		if (n % 101 == 0)
+			flow_cache_expire(fc, now);
+		flow_cache_get_stats(fc, &st);
+		if (st.active > flow_cache_capacity(fc))
+			fail_msg("%ju active > capacity %u", (uintmax_t)st.active,
+				 flow_cache_capacity(fc));
+	}
+	flow_cache_flush(fc);
+	assert_int_equal(sink_packets(&s), fed);
+	assert_stats_closed(fc, fed);
+	flow_cache_free(fc);
+	sink_clear(&s);
+}
+
+/* New timeouts apply to the flows already cached. */
+static void test_set_timeouts(void **state)
+{
+	struct flow_cache *fc;
+	struct sink s = { 0 };
+	struct pkt_info p;
+
+	(void)state;
+	fc = cache_new(16, 600000, 15000, &s);
+	make_pkt(&p, 1);
+	flow_cache_update(fc, &p, 1000);
+	make_pkt(&p, 2);
+	flow_cache_update(fc, &p, 1000);
+	flow_cache_update(fc, &p, 3000);
+	assert_int_equal(flow_cache_next_expiry(fc), 16000);
+	assert_int_equal(flow_cache_set_timeouts(fc, 0, 1000), -EINVAL);
+	assert_int_equal(flow_cache_set_timeouts(fc, 1000, 0), -EINVAL);
+	assert_int_equal(flow_cache_next_expiry(fc), 16000);
+
+	/* Inactive 1 s: flow 1 (idle since 1000) is due at 2000, flow 2
+	 * (last 3000) at 4000. */
+	assert_int_equal(flow_cache_set_timeouts(fc, 600000, 1000), 0);
+	assert_int_equal(flow_cache_next_expiry(fc), 2000);
+	flow_cache_expire(fc, 3500);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.rec[0].end_reason, TFLOW_END_IDLE);
+	assert_int_equal(s.rec[0].src_port, 1001);
+
+	/* Active 2.5 s: flow 2 started at 1000, due at 3500 as active. */
+	assert_int_equal(flow_cache_set_timeouts(fc, 2500, 60000), 0);
+	flow_cache_expire(fc, 3500);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(s.rec[1].end_reason, TFLOW_END_ACTIVE);
+	assert_int_equal(s.rec[1].packets, 2);
+	flow_cache_free(fc);
+	sink_clear(&s);
+}
+
 static void test_entry_size(void **state)
 {
 	(void)state;
@@ -847,6 +1056,10 @@ int main(void)
 		cmocka_unit_test(test_random),
 		cmocka_unit_test(test_entry_size),
 		cmocka_unit_test(test_new_rejects),
+		cmocka_unit_test(test_resize),
+		cmocka_unit_test(test_resize_rejects),
+		cmocka_unit_test(test_resize_random),
+		cmocka_unit_test(test_set_timeouts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
