@@ -340,6 +340,9 @@ static void *worker_main(void *arg)
 			clock_advance(w, t - LIVE_CLOCK_LAG_MS);
 		publish_cache(w);
 		if (t >= w->next_cap_stats_ms) {
+			/* Interfaces that came up while this capture was idle
+			 * (libpcap reopens, fanout joins) are retried here. */
+			cap_refresh(w->cap);
 			publish_cap(w);
 			w->next_cap_stats_ms = t + LIVE_CAP_STATS_MS;
 		}
