@@ -1,0 +1,141 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
+# Query benchmark (run by `make bench`): store write rate, bytes per record
+# on disk, tflow-query's scan rate for a filter, aggregation rate by
+# protocol, and top-N by source address over 10M distinct addresses with
+# its peak RSS, next to the targets of PRODUCT.md and issue 7, and nfdump
+# 1.7 on the same records in the same run when it is installed.  Figures,
+# not a timed test: it never fails on a slow machine.
+#
+# Two stores of $N records each are generated once into $D by
+# tflow-storegen, straight through store_writer (the collector's writer):
+#   typical    sources drawn log-uniformly from 65536 (heavy hitters and a
+#              long tail), 1M destinations, 70% TCP / 25% UDP / 5% ICMP
+#   distinct   $N distinct source addresses (at most 16M)
+# The same records are written as NetFlow v9 datagrams and replayed over
+# loopback into nfcapd (paced so that it loses nothing; checked), so nfdump
+# reads exactly the records tflow-query reads.
+set -eu
+B=${1:-$(pwd)}
+D=${TFLOW_BENCH_DIR:-$B/bench-data}
+N=${TFLOW_BENCH_QUERY_RECORDS:-10000000}
+RUNS=${TFLOW_BENCH_RUNS:-3}
+PORT=${TFLOW_BENCH_PORT:-47055}
+DPS=${TFLOW_BENCH_QUERY_DPS:-20000}
+GEN=$B/tests/gen/tflow-storegen
+CAP=$B/tests/gen/tflow-udpcap
+Q=$B/tflow-query
+FILTER='src net 10.1.0.0/16 and dst port 53'
+mkdir -p "$D"
+
+command -v bc >/dev/null || { echo "query bench: needs bc"; exit 1; }
+[ -x "$GEN" ] && [ -x "$Q" ] || { echo "query bench: build first (make)"; exit 1; }
+
+now() { date +%s.%N; }
+
+# peak_rss_kb CMD...: runs CMD (output to /dev/null) and prints its peak
+# RSS in KiB, polled from /proc (no GNU time needed).
+peak_rss_kb() {
+	"$@" >/dev/null 2>&1 &
+	p=$!
+	peak=0
+	while kill -0 "$p" 2>/dev/null; do
+		h=$(awk '/^VmHWM/ { print $2 }' "/proc/$p/status" 2>/dev/null || true)
+		[ -n "$h" ] && [ "$h" -gt "$peak" ] && peak=$h
+		sleep 0.05
+	done
+	wait "$p" || true
+	echo "$peak"
+}
+
+# best_time CMD...: best of $RUNS wall times, seconds.
+best_time() {
+	best=""
+	i=0
+	while [ $i -lt "$RUNS" ]; do
+		t0=$(now)
+		"$@" >/dev/null 2>&1 || true
+		t1=$(now)
+		t=$(echo "$t1 - $t0" | bc -l)
+		if [ -z "$best" ] || [ "$(echo "$t < $best" | bc -l)" = 1 ]; then
+			best=$t
+		fi
+		i=$((i + 1))
+	done
+	echo "$best"
+}
+
+mrate() { echo "$N / $1 / 1000000" | bc -l; }
+
+gen() {	# name, storegen arguments...
+	name=$1; shift
+	if [ ! -s "$D/query-$name.done" ]; then
+		rm -rf "$D/query-$name"
+		out=$("$GEN" -o "$D/query-$name" -n "$N" --v9 "$D/query-$name.v9" "$@" 2>&1)
+		echo "$out" > "$D/query-$name.done"
+	fi
+	sed -n 's/.*rate=\([0-9.]*\)M\/s.*/\1/p' "$D/query-$name.done"
+}
+
+echo
+echo "== query: $N records per store, generated once in $D"
+wt=$(gen typical --sources 65536)
+wd=$(gen distinct --sources "$N" --distinct)
+bt=$(du -sb "$D/query-typical" | cut -f1)
+bd=$(du -sb "$D/query-distinct" | cut -f1)
+printf 'write rate (store_writer, compressed, fsynced)   %6.2f M records/s (typical), %.2f (distinct)\n' "$wt" "$wd"
+printf 'bytes per record on disk                         %6.2f typical, %.2f with every source distinct   (target <= 12)\n' \
+	"$(echo "$bt / $N" | bc -l)" "$(echo "$bd / $N" | bc -l)"
+
+# Warm the page cache: both tools then read from memory.
+cat "$D"/query-typical/*/*/*/* > /dev/null 2>&1 || true
+tf=$(best_time "$Q" -R "$D/query-typical" --count "$FILTER")
+ta=$(best_time "$Q" -R "$D/query-typical" -A proto)
+printf "tflow-query filter '%s'   %6.2f M records/s (%.3f s)  (target >= 20; nfdump ~16)\n" "$FILTER" "$(mrate "$tf")" "$tf"
+printf 'tflow-query -A proto                             %6.2f M records/s (%.3f s)  (target >= 10; nfdump ~14)\n' "$(mrate "$ta")" "$ta"
+tt=$(best_time "$Q" -R "$D/query-distinct" -A srcip --top 10 --by bytes)
+rss=$(peak_rss_kb "$Q" -R "$D/query-distinct" -A srcip --top 10 --by bytes)
+printf 'tflow-query -A srcip --top 10, %s distinct    %6.2f M records/s (%.3f s), peak RSS %.0f MiB  (target < 1024 MiB; nfdump 1.85 GB for 12M)\n' \
+	"$N" "$(mrate "$tt")" "$tt" "$(echo "$rss / 1024" | bc -l)"
+
+if ! command -v nfcapd >/dev/null || ! command -v nfdump >/dev/null; then
+	echo "nfdump not installed (apt-get install nfdump): no side-by-side figures"
+	exit 0
+fi
+[ -x "$CAP" ] || { echo "query bench: $CAP missing"; exit 0; }
+
+# nfcapd files from the same records (once): the v9 datagrams replayed
+# over loopback at $DPS datagrams/s; the flow count must come out whole.
+nfstore() {	# name
+	dir=$D/query-$1.nfcapd
+	if [ ! -s "$dir.flows" ]; then
+		rm -rf "$dir"; mkdir -p "$dir"
+		nfcapd -p "$PORT" -b 127.0.0.1 -w "$dir" -t 3600 -B 33554432 \
+			> "$dir.log" 2>&1 &
+		np=$!
+		i=0
+		while [ $i -lt 60 ] && ! grep -qi 'listen\|startup\|bound' "$dir.log" 2>/dev/null; do
+			sleep 0.05; i=$((i + 1))
+		done
+		sleep 0.5
+		"$CAP" -p "$PORT" -R "$DPS" "$D/query-$1.v9" > /dev/null 2>&1
+		sleep 2
+		kill "$np"; wait "$np" || true
+		nfdump -R "$dir" -I 2>/dev/null | sed -n 's/^Flows: *\([0-9]*\).*/\1/p' > "$dir.flows"
+	fi
+	got=$(cat "$dir.flows")
+	[ "$got" = "$N" ] || echo "   note: nfcapd stored $got of $N records of $1 (replay lost some; lower TFLOW_BENCH_QUERY_DPS)"
+}
+nfstore typical
+nfstore distinct
+nt=$(du -sb "$D/query-typical.nfcapd" | cut -f1)
+printf 'nfcapd bytes per record (its default settings)   %6.2f typical\n' "$(echo "$nt / $N" | bc -l)"
+cat "$D"/query-typical.nfcapd/* > /dev/null 2>&1 || true
+nf=$(best_time nfdump -R "$D/query-typical.nfcapd" -q "$FILTER")
+na=$(best_time nfdump -R "$D/query-typical.nfcapd" -q -A proto)
+nn=$(best_time nfdump -R "$D/query-distinct.nfcapd" -q -s srcip/bytes -n 10)
+nrss=$(peak_rss_kb nfdump -R "$D/query-distinct.nfcapd" -q -s srcip/bytes -n 10)
+printf "nfdump filter                                    %6.2f M records/s (%.3f s)   tflow-query/nfdump = %.2fx\n" "$(mrate "$nf")" "$nf" "$(echo "$nf / $tf" | bc -l)"
+printf 'nfdump -A proto                                  %6.2f M records/s (%.3f s)   tflow-query/nfdump = %.2fx\n' "$(mrate "$na")" "$na" "$(echo "$na / $ta" | bc -l)"
+printf 'nfdump -s srcip/bytes -n 10                      %6.2f M records/s (%.3f s), peak RSS %.0f MiB   tflow-query/nfdump = %.2fx\n' \
+	"$(mrate "$nn")" "$nn" "$(echo "$nrss / 1024" | bc -l)" "$(echo "$nn / $tt" | bc -l)"
