@@ -122,3 +122,7 @@ done
 
 echo
 sh "$(dirname "$0")/collector.sh" "$B"
+
+# Live capture off a veth pair (root only; it says so and returns otherwise).
+bash "$(dirname "$0")/live.sh" "$B"
+sh "$(dirname "$0")/query.sh" "$B"
