@@ -591,8 +591,25 @@ static int workers_open(struct live *l, const struct tflow_config *cfg,
 	return 0;
 }
 
+/* The capture= setting as the config spells it, for the start-up log. */
+static const char *capture_name(const struct tflow_config *cfg, char *buf,
+				size_t len)
+{
+	switch (cfg->capture) {
+	case CONF_CAPTURE_PCAP:
+		return "pcap";
+	case CONF_CAPTURE_NFLOG:
+		snprintf(buf, len, "nflog:%u", (unsigned)cfg->nflog_group);
+		return buf;
+	case CONF_CAPTURE_AFPACKET:
+	default:
+		return "afpacket";
+	}
+}
+
 static int workers_start(struct live *l, char *err, size_t errlen)
 {
+	char what[24];
 	unsigned i;
 	size_t k;
 	int rc;
@@ -610,7 +627,8 @@ static int workers_start(struct live *l, char *err, size_t errlen)
 			log_info("live: capturing on %s (ifindex %" PRIu32 ")",
 				 l->link[k].name, l->link[k].ifindex);
 	if (l->n_workers > 0)
-		log_info("live: %u worker(s), %u cache entries each",
+		log_info("live: capture %s, %u worker(s), %u cache entries "
+			 "each", capture_name(&l->cfg, what, sizeof(what)),
 			 l->n_workers,
 			 (l->cfg.cache_entries + l->n_workers - 1) /
 			 l->n_workers);
