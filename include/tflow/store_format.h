@@ -27,7 +27,7 @@
 /* ---- file header ------------------------------------------------------- */
 #define STORE_MAGIC		"TFLOWSTO"	/* 8 bytes, no NUL */
 #define STORE_MAGIC_LEN		8
-#define STORE_VERSION		1
+#define STORE_VERSION		2
 #define STORE_HDR_LEN		64
 #define STORE_HDR_MAGIC		0	/* 8  "TFLOWSTO" */
 #define STORE_HDR_VERSION	8	/* u16 STORE_VERSION */

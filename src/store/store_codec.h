@@ -6,11 +6,13 @@
  *
  * No sorting: records keep their arrival order, so a block can be written
  * the moment it is handed over.  Instead each column is laid out so that
- * zstd's entropy stage finds the redundancy: times as zigzag deltas and
- * durations, addresses split into byte planes (every first byte, then
- * every second byte...) with IPv4 and zero addresses in short form,
- * counters as LEB128 varints, small fields as byte planes.  The layout of
- * each stream is in docs/design/storage.md.
+ * zstd's entropy stage finds the redundancy: fixed-width values split
+ * into byte planes (every first byte, then every second byte...), times
+ * as offsets or deltas and durations, addresses and other repeating
+ * values through a per-block dictionary (an address that recurs costs a
+ * small index, one seen once costs nothing more than itself), ports
+ * through a small dictionary of the frequent ones, bytes as a multiple of
+ * packets.  The layout of each stream is in docs/design/storage.md.
  */
 #ifndef TFLOW_STORE_CODEC_H
 #define TFLOW_STORE_CODEC_H
@@ -21,11 +23,20 @@
 #include "store.h"
 
 /* Fields of struct tflow_record that struct store_cols does not carry;
- * they travel in the EXPORTER column and are decoded with it. */
+ * they travel in the EXPORTER column and are decoded with it.  scratch
+ * is the decoder's work memory: store_col_scratch_len(n) bytes, from
+ * malloc (aligned for uint64_t). */
 struct store_misc {
 	uint8_t *ttl_min, *ttl_max;
 	uint8_t (*src_mac)[6], (*dst_mac)[6];
+	uint8_t *scratch;
 };
+
+/* The encoder's work memory (hash tables, dictionaries), sized once for
+ * blocks of at most `cap` records.  NULL with errno on failure. */
+struct store_enc;
+struct store_enc *store_enc_new(size_t cap);
+void store_enc_free(struct store_enc *e);
 
 /* CRC-32C (Castagnoli), as in iSCSI and ext4 metadata. */
 uint32_t store_crc32c(uint32_t crc, const void *buf, size_t len);
@@ -33,9 +44,14 @@ uint32_t store_crc32c(uint32_t crc, const void *buf, size_t len);
 /* Bytes a column of n records can take before compression, at most. */
 size_t store_col_raw_max(enum store_col col, size_t n);
 
-/* Encode column `col` of recs[0..n) into out (store_col_raw_max bytes);
- * exp_idx[i] is record i's exporter index.  Returns bytes written. */
-size_t store_col_encode(enum store_col col, const struct tflow_record *recs,
+/* Bytes of store_misc.scratch the decoder needs for n records. */
+size_t store_col_scratch_len(size_t n);
+
+/* Encode column `col` of recs[0..n) (n at most the cap of e) into out
+ * (store_col_raw_max bytes); exp_idx[i] is record i's exporter index.
+ * Returns bytes written. */
+size_t store_col_encode(struct store_enc *e, enum store_col col,
+			const struct tflow_record *recs,
 			const uint16_t *exp_idx, size_t n, uint8_t *out);
 
 /* Decode column `col` of n records from raw[0..len) into the arrays of c

@@ -476,6 +476,7 @@ static void free_cols(struct store_file *f)
 	free(f->misc.ttl_max);
 	free(f->misc.src_mac);
 	free(f->misc.dst_mac);
+	free(f->misc.scratch);
 	memset(c, 0, sizeof(*c));
 	memset(&f->misc, 0, sizeof(f->misc));
 	f->cols_cap = 0;
@@ -605,6 +606,7 @@ static int cols_reserve(struct store_file *f, size_t n)
 	ALLOC_COL(f->misc.ttl_max, n);
 	ALLOC_COL(f->misc.src_mac, n);
 	ALLOC_COL(f->misc.dst_mac, n);
+	ALLOC_COL(f->misc.scratch, store_col_scratch_len(n));
 	f->cols_cap = n;
 	return 0;
 }

@@ -131,6 +131,7 @@ struct store_writer {
 	size_t n_boffs, cap_boffs;
 	uint64_t f_first, f_last, f_records;
 	ZSTD_CCtx *cctx;
+	struct store_enc *enc;		/* the codec's hash tables */
 	uint8_t *raw, *comp;
 	size_t comp_cap;
 	uint16_t *idx;
@@ -825,7 +826,8 @@ static int write_block(struct store_writer *w, const struct wblock *b)
 	wire_init(&cd, meta + STORE_BLK_COLDIR,
 		  STORE_COL_MAX * STORE_BLK_COLDIR_ENTRY);
 	for (col = 0; col < STORE_COL_MAX; col++) {
-		raw_len = store_col_encode(col, b->recs, w->idx, b->n, w->raw);
+		raw_len = store_col_encode(w->enc, col, b->recs, w->idx,
+					   b->n, w->raw);
 		comp_len = ZSTD_compress2(w->cctx, w->comp + total,
 					  w->comp_cap - total, w->raw,
 					  raw_len);
@@ -1187,6 +1189,7 @@ static void writer_free(struct store_writer *w)
 	free(w->final_path);
 	free(w->day_dir);
 	ZSTD_freeCCtx(w->cctx);
+	store_enc_free(w->enc);
 	if (w->sync_fd != -1)
 		close(w->sync_fd);
 	free(w->dir);
@@ -1262,7 +1265,9 @@ struct store_writer *store_writer_open(const struct store_writer_opts *o,
 	w->raw = malloc(raw_max);
 	w->comp = malloc(w->comp_cap);
 	w->cctx = ZSTD_createCCtx();
-	if (w->raw == NULL || w->comp == NULL || w->cctx == NULL)
+	w->enc = store_enc_new(w->cap);
+	if (w->raw == NULL || w->comp == NULL || w->cctx == NULL ||
+	    w->enc == NULL)
 		goto nomem_w;
 	ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel,
 			       o->zstd_level != 0 ? o->zstd_level :
