@@ -111,14 +111,6 @@ struct live {
 	bool stop;
 };
 
-static uint64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void stats_add(struct live_worker_stats *t,
 		      const struct live_worker_stats *s)
 {
@@ -216,7 +208,7 @@ static void drain_worker(struct live *l, struct live_worker *w,
 
 static void drain_all(struct live *l)
 {
-	uint64_t now = wall_ms();
+	uint64_t now = live_wall_ms();
 	unsigned i;
 
 	l->backlog = false;
@@ -698,7 +690,8 @@ int live_apply(struct live *l, const struct tflow_config *next, char *err,
 		}
 		fresh = true;
 	}
-	rc = export_set_reconfigure(l->exports, next, wall_ms(), err, errlen);
+	rc = export_set_reconfigure(l->exports, next, live_wall_ms(), err,
+				    errlen);
 	if (rc < 0) {
 		if (fresh) {
 			for (i = 0; i < l->n_workers; i++)
@@ -857,7 +850,7 @@ static void ctl_monitor(void *ctx, struct ctl_monitor *m)
 	stats_total(l, &t);
 	memset(m, 0, sizeof(*m));
 	m->enabled = l->cfg.enabled;
-	m->uptime_ms = wall_ms() - l->start_ms;
+	m->uptime_ms = live_wall_ms() - l->start_ms;
 	m->workers = l->n_workers;
 	m->interfaces = (unsigned)t.interfaces;
 	m->active_flows = t.cache.active;
@@ -888,16 +881,6 @@ static const struct ctl_ops live_ctl_ops = {
  * Life.
  */
 
-static int add_fd(int epfd, int fd, uint32_t tag)
-{
-	struct epoll_event ev;
-
-	memset(&ev, 0, sizeof(ev));
-	ev.events = EPOLLIN;
-	ev.data.u32 = tag;
-	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
-}
-
 struct live *live_open(const struct tflow_config *cfg,
 		       const struct live_opts *o, char *err, size_t errlen)
 {
@@ -921,7 +904,7 @@ struct live *live_open(const struct tflow_config *cfg,
 		snprintf(l->ctl_path, sizeof(l->ctl_path), "%s", o->ctl_path);
 		l->o.ctl_path = l->ctl_path;
 	}
-	l->start_ms = wall_ms();
+	l->start_ms = live_wall_ms();
 	rc = siphash_random_key(l->seed);
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot seed the flow hash: %s",
@@ -994,15 +977,15 @@ int live_start(struct live *l, char *err, size_t errlen)
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (l->sigfd == -1 || l->tfd == -1 || l->epfd == -1 ||
 	    timerfd_settime(l->tfd, 0, &its, NULL) == -1 ||
-	    add_fd(l->epfd, l->sigfd, EV_SIG) == -1 ||
-	    add_fd(l->epfd, l->tfd, EV_TIMER) == -1 ||
-	    add_fd(l->epfd, l->wakefd, EV_WAKE) == -1 ||
+	    live_epoll_add(l->epfd, l->sigfd, EV_SIG) == -1 ||
+	    live_epoll_add(l->epfd, l->tfd, EV_TIMER) == -1 ||
+	    live_epoll_add(l->epfd, l->wakefd, EV_WAKE) == -1 ||
 	    (l->ctl != NULL &&
-	     add_fd(l->epfd, ctl_server_fd(l->ctl), EV_CTL) == -1) ||
+	     live_epoll_add(l->epfd, ctl_server_fd(l->ctl), EV_CTL) == -1) ||
 	    (l->links != NULL &&
-	     add_fd(l->epfd, nl_links_fd(l->links), EV_LINKS) == -1) ||
+	     live_epoll_add(l->epfd, nl_links_fd(l->links), EV_LINKS) == -1) ||
 	    (l->routes != NULL &&
-	     add_fd(l->epfd, nl_routes_fd(l->routes), EV_ROUTES) == -1)) {
+	     live_epoll_add(l->epfd, nl_routes_fd(l->routes), EV_ROUTES) == -1)) {
 		rc = -errno;
 		snprintf(err, errlen, "event loop: %s", strerror(errno));
 		return rc;
@@ -1022,7 +1005,7 @@ static void live_tick(struct live *l)
 {
 	drain_all(l);
 	live_meter_stats(l);
-	export_set_flush(l->exports, wall_ms());
+	export_set_flush(l->exports, live_wall_ms());
 }
 
 static void live_signal(struct live *l)
@@ -1146,7 +1129,7 @@ int live_run(struct live *l)
 	stats_total(l, &t);
 	live_report(&t, workers);
 	live_meter_stats(l);
-	export_set_flush(l->exports, wall_ms());
+	export_set_flush(l->exports, live_wall_ms());
 	export_set_report(l->exports, stderr);
 	if (!live_balanced(&t)) {
 		/* A broken invariant, as in offline mode. */

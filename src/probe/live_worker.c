@@ -90,14 +90,6 @@ struct live_worker {
 	struct live_worker_stats st;	/* relaxed atomics, see above */
 };
 
-static uint64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void poke_main(struct live_worker *w)
 {
 	uint64_t one = 1;
@@ -306,10 +298,10 @@ static void worker_cmd(struct live_worker *w)
  * blocks being filled when the signal came), then expire every flow. */
 static void worker_finish(struct live_worker *w)
 {
-	uint64_t until = wall_ms() + w->drain_ms, t;
+	uint64_t until = live_wall_ms() + w->drain_ms, t;
 	struct epoll_event ev;
 
-	while ((t = wall_ms()) < until) {
+	while ((t = live_wall_ms()) < until) {
 		if (epoll_wait(w->epfd, &ev, 1, (int)(until - t)) > 0 &&
 		    ev.data.u32 == WEV_CMD)
 			worker_cmd(w);
@@ -335,7 +327,7 @@ static void *worker_main(void *arg)
 			if (evs[k].data.u32 == WEV_CMD)
 				worker_cmd(w);
 		worker_capture(w);
-		t = wall_ms();
+		t = live_wall_ms();
 		if (t > LIVE_CLOCK_LAG_MS)
 			clock_advance(w, t - LIVE_CLOCK_LAG_MS);
 		publish_cache(w);
@@ -355,16 +347,6 @@ static void *worker_main(void *arg)
 	__atomic_store_n(&w->done, true, __ATOMIC_RELEASE);
 	poke_main(w);
 	return NULL;
-}
-
-static int add_fd(int epfd, int fd, uint32_t tag)
-{
-	struct epoll_event ev;
-
-	memset(&ev, 0, sizeof(ev));
-	ev.events = EPOLLIN;
-	ev.data.u32 = tag;
-	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
 struct live_worker *live_worker_new(const struct live_worker_opts *o,
@@ -387,7 +369,7 @@ struct live_worker *live_worker_new(const struct live_worker_opts *o,
 	w->epfd = -1;
 	w->cmd_fd = -1;
 	w->next_expiry_ms = UINT64_MAX;
-	w->now_ms = wall_ms();
+	w->now_ms = live_wall_ms();
 	sampler_init(&w->sampler, o->sampling_interval, o->sampling_space);
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->cond, NULL);
@@ -410,8 +392,8 @@ struct live_worker *live_worker_new(const struct live_worker_opts *o,
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
 	w->cmd_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (w->epfd == -1 || w->cmd_fd == -1 ||
-	    add_fd(w->epfd, cap_fd(w->cap), WEV_CAP) == -1 ||
-	    add_fd(w->epfd, w->cmd_fd, WEV_CMD) == -1) {
+	    live_epoll_add(w->epfd, cap_fd(w->cap), WEV_CAP) == -1 ||
+	    live_epoll_add(w->epfd, w->cmd_fd, WEV_CMD) == -1) {
 		e = errno;
 		snprintf(err, errlen, "worker event loop: %s", strerror(e));
 		goto fail;

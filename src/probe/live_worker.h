@@ -22,6 +22,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
 
 #include "cap.h"
 #include "flow_cache.h"
@@ -119,5 +122,27 @@ void live_worker_stats(const struct live_worker *w,
  */
 int live_worker_call(struct live_worker *w, struct live_cmd *cmd,
 		     void (*drain)(void *ctx), void *ctx);
+
+/* Shared by the main loop (live.c) and the workers. */
+
+/* The live clock: CLOCK_REALTIME in ms, what packets and records carry. */
+static inline uint64_t live_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Watch fd for EPOLLIN in epfd; events carry tag.  0 or -1 with errno. */
+static inline int live_epoll_add(int epfd, int fd, uint32_t tag)
+{
+	struct epoll_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.u32 = tag;
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+}
 
 #endif
