@@ -23,7 +23,7 @@
  * (block size, buffers, a notify hook for log lines), store_writer_lock()
  * for several receive threads, a version and datagram count in
  * store_writer_note_loss(), store_writer_close_stats(), and
- * store_parse_size().
+ * store_parse_size(); the reader gained store_file_reopen().
  */
 #ifndef TFLOW_STORE_H
 #define TFLOW_STORE_H
@@ -68,7 +68,10 @@ struct store_writer *store_writer_open(const struct store_writer_opts *o,
 /*
  * Append one record (receive thread; never blocks on I/O).  now_ms is the
  * receive time, which decides the file (rotation is by arrival time, so a
- * file never gets records older than its predecessor's end).  Returns 0 or
+ * file never gets records older than its predecessor's end).  The
+ * writer's clock never goes back: a now_ms earlier than one already seen
+ * (here or in store_writer_tick) counts as that latest time, so a stepped
+ * back clock keeps records in the current period.  Returns 0 or
  * -ENOBUFS when the writer has fallen behind by more than its buffers
  * (the record is counted as lost by the writer, and said in its stats).
  */
@@ -187,6 +190,18 @@ struct store_cols {
 int store_file_open(const char *path, struct store_file **out, char *err,
 		    size_t errlen);
 void store_file_close(struct store_file *f);
+
+/*
+ * Open another file in place of the one f has: the same as closing f and
+ * opening path, but the decode memory (zstd context, buffers, column
+ * arrays of the largest block seen) is kept, so a scan over many files
+ * allocates and faults it in once.  0 or -errno with a message in err;
+ * after a failure f holds no file (no blocks) and may be reopened again
+ * or closed.  What store_file_info() and store_file_read_block() gave out
+ * for the previous file is no longer valid.
+ */
+int store_file_reopen(struct store_file *f, const char *path, char *err,
+		      size_t errlen);
 const struct store_file_info *store_file_info(const struct store_file *f);
 
 /* Advance to the next block and read its summary: 1, 0 at the end, or

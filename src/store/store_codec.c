@@ -834,10 +834,11 @@ static const uint8_t *get_plane8(struct rd *r, size_t n)
 	return out;
 }
 
-/* w raw planes into v[0..n). */
+/* w raw planes into v[0..n): every plane first, then one pass that
+ * assembles the values (not one read-modify-write pass per plane). */
 static void get_raw_planes(struct rd *r, size_t n, unsigned w, uint64_t *v)
 {
-	const uint8_t *p;
+	const uint8_t *p[8];
 	unsigned k;
 	size_t i;
 
@@ -845,15 +846,38 @@ static void get_raw_planes(struct rd *r, size_t n, unsigned w, uint64_t *v)
 		memset(v, 0, n * sizeof(*v));
 		return;
 	}
-	for (k = 0; k < w; k++) {
-		if ((p = get_plane8(r, n)) == NULL)
+	for (k = 0; k < w; k++)
+		if ((p[k] = get_plane8(r, n)) == NULL)
 			return;
-		if (k == 0)
-			for (i = 0; i < n; i++)
-				v[i] = p[i];
-		else
-			for (i = 0; i < n; i++)
-				v[i] = v[i] << 8 | p[i];
+	switch (w) {
+	case 1:
+		for (i = 0; i < n; i++)
+			v[i] = p[0][i];
+		break;
+	case 2:
+		for (i = 0; i < n; i++)
+			v[i] = (uint64_t)p[0][i] << 8 | p[1][i];
+		break;
+	case 3:
+		for (i = 0; i < n; i++)
+			v[i] = (uint64_t)p[0][i] << 16 |
+			    (uint64_t)p[1][i] << 8 | p[2][i];
+		break;
+	case 4:
+		for (i = 0; i < n; i++)
+			v[i] = (uint64_t)p[0][i] << 24 |
+			    (uint64_t)p[1][i] << 16 |
+			    (uint64_t)p[2][i] << 8 | p[3][i];
+		break;
+	default:
+		for (i = 0; i < n; i++) {
+			uint64_t x = 0;
+
+			for (k = 0; k < w; k++)
+				x = x << 8 | p[k][i];
+			v[i] = x;
+		}
+		break;
 	}
 }
 

@@ -385,32 +385,26 @@ static int open_walk(struct store_file *f)
 	return 0;
 }
 
-int store_file_open(const char *path, struct store_file **out, char *err,
-		    size_t errlen)
+/* Loads the file at path into f, whose per-file state is empty (fd -1,
+ * no blocks or exporters); the decode memory f already has is kept. */
+static int file_load(struct store_file *f, const char *path, char *err,
+		     size_t errlen)
 {
-	struct store_file *f;
 	struct stat st;
 	uint64_t start_ms;
 	uint32_t period_s;
 	int r;
 
-	*out = NULL;
-	f = calloc(1, sizeof(*f));
-	if (f == NULL) {
-		seterr(err, errlen, "%s: out of memory", path);
-		return -ENOMEM;
-	}
 	f->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (f->fd == -1) {
 		r = -errno;
 		seterr(err, errlen, "%s: %s", path, strerror(-r));
-		free(f);
 		return r;
 	}
 	if (fstat(f->fd, &st) == -1) {
 		r = -errno;
 		seterr(err, errlen, "%s: %s", path, strerror(-r));
-		goto fail;
+		return r;
 	}
 	f->size = (uint64_t)st.st_size;
 	if ((r = store_read_header(f->fd, &period_s, &start_ms, err,
@@ -420,28 +414,73 @@ int store_file_open(const char *path, struct store_file **out, char *err,
 
 		snprintf(m, sizeof(m), "%s", err != NULL ? err : "");
 		seterr(err, errlen, "%s: %s", path, m);
-		goto fail;
+		return r;
 	}
 	r = open_trailer(f);
 	if (r == -ENOENT)
 		r = open_walk(f);
 	if (r != 0) {
 		seterr(err, errlen, "%s: %s", path, strerror(-r));
-		goto fail;
+		return r;
 	}
-	f->dctx = ZSTD_createDCtx();
-	if (f->dctx == NULL) {
-		r = -ENOMEM;
+	if (f->dctx == NULL && (f->dctx = ZSTD_createDCtx()) == NULL) {
 		seterr(err, errlen, "%s: out of memory", path);
-		goto fail;
+		return -ENOMEM;
 	}
 	f->info.n_blocks = (uint32_t)f->n_blocks;
 	f->info.n_exporters = (uint32_t)f->n_exp;
 	f->info.exporters = f->exp;
+	return 0;
+}
+
+/* Forgets the file f had open; keeps what decodes blocks (the zstd
+ * context, buffers and column arrays). */
+static void file_unload(struct store_file *f)
+{
+	if (f->fd != -1)
+		close(f->fd);
+	f->fd = -1;
+	free(f->exp);
+	free(f->blocks);
+	f->exp = NULL;
+	f->blocks = NULL;
+	f->n_exp = f->n_blocks = f->cap_blocks = f->next = 0;
+	f->size = 0;
+	f->have_block = false;
+	f->cur_n = 0;
+	f->cur_ncols = 0;
+	memset(&f->info, 0, sizeof(f->info));
+}
+
+int store_file_open(const char *path, struct store_file **out, char *err,
+		    size_t errlen)
+{
+	struct store_file *f;
+	int r;
+
+	*out = NULL;
+	f = calloc(1, sizeof(*f));
+	if (f == NULL) {
+		seterr(err, errlen, "%s: out of memory", path);
+		return -ENOMEM;
+	}
+	f->fd = -1;
+	if ((r = file_load(f, path, err, errlen)) != 0) {
+		store_file_close(f);
+		return r;
+	}
 	*out = f;
 	return 0;
-fail:
-	store_file_close(f);
+}
+
+int store_file_reopen(struct store_file *f, const char *path, char *err,
+		      size_t errlen)
+{
+	int r;
+
+	file_unload(f);
+	if ((r = file_load(f, path, err, errlen)) != 0)
+		file_unload(f);
 	return r;
 }
 
@@ -486,14 +525,11 @@ void store_file_close(struct store_file *f)
 {
 	if (f == NULL)
 		return;
-	if (f->fd != -1)
-		close(f->fd);
+	file_unload(f);
 	ZSTD_freeDCtx(f->dctx);
 	free_cols(f);
 	free(f->cbuf);
 	free(f->rbuf);
-	free(f->exp);
-	free(f->blocks);
 	free(f);
 }
 

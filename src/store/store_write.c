@@ -17,7 +17,9 @@
  * has nowhere to put a record and counts it as dropped.
  *
  * Rotation is by arrival time (now_ms), so each record lands in exactly
- * one file, and a file is named by the UTC start of its period.  A new
+ * one file, and a file is named by the UTC start of its period.  The
+ * producer's clock only moves forward: a receive time that steps back
+ * counts as the latest one seen (see_time()).  A new
  * file never replaces an existing one: the name gets -1, -2...; files a
  * crash left behind as .current are renamed into place at start.
  */
@@ -98,7 +100,8 @@ struct store_writer {
 	pthread_mutex_t prod_lock;	/* store_writer_lock() */
 	struct wblock *blocks;
 	int cur;			/* producer's block, -1 none */
-	uint64_t p_start, p_end;	/* period of the last now_ms seen */
+	uint64_t clock_ms;		/* latest now_ms seen: never goes back */
+	uint64_t p_start, p_end;	/* period of clock_ms */
 	uint64_t last_sent_period;	/* of the last item queued */
 	uint64_t handoff_ms;		/* block age that triggers a handoff */
 
@@ -220,14 +223,25 @@ static void handoff(struct store_writer *w, uint64_t now_ms)
 	pthread_mutex_unlock(&w->mu);
 }
 
-/* Keeps p_start/p_end on the period of now_ms without a division per
- * record. */
-static void see_time(struct store_writer *w, uint64_t now_ms)
+/*
+ * The producer's clock: the latest receive time seen, so that it never
+ * goes back.  A receive clock stepped back (NTP) keeps records in the
+ * current period until it catches up again; without this, times going
+ * back and forth across a boundary would alternate periods -- a file per
+ * block -- and a block's age (now - first add) would wrap and hand over
+ * every record on its own.  Keeps p_start/p_end on the period of the
+ * clock without a division per record.  Returns the clock.
+ */
+static uint64_t see_time(struct store_writer *w, uint64_t now_ms)
 {
+	if (now_ms > w->clock_ms)
+		w->clock_ms = now_ms;
+	now_ms = w->clock_ms;
 	if (now_ms >= w->p_start && now_ms < w->p_end)
-		return;
+		return now_ms;
 	w->p_start = now_ms - now_ms % w->rotate_ms;
 	w->p_end = w->p_start + w->rotate_ms;
+	return now_ms;
 }
 
 int store_writer_add(struct store_writer *w, const struct tflow_record *r,
@@ -235,7 +249,7 @@ int store_writer_add(struct store_writer *w, const struct tflow_record *r,
 {
 	struct wblock *b;
 
-	see_time(w, now_ms);
+	now_ms = see_time(w, now_ms);
 	if (w->cur >= 0) {
 		b = &w->blocks[w->cur];
 		if (b->n != 0 && b->period_ms != w->p_start)
@@ -270,10 +284,11 @@ int store_writer_add(struct store_writer *w, const struct tflow_record *r,
 
 void store_writer_tick(struct store_writer *w, uint64_t now_ms)
 {
-	struct item it = { ITEM_ROTATE, 0, now_ms, 0 };
+	struct item it = { ITEM_ROTATE, 0, 0, 0 };
 	struct wblock *b;
 
-	see_time(w, now_ms);
+	now_ms = see_time(w, now_ms);
+	it.now_ms = now_ms;
 	if (w->cur >= 0) {
 		b = &w->blocks[w->cur];
 		if (b->n != 0 && (b->period_ms != w->p_start ||
@@ -582,8 +597,11 @@ trailer_done:
 	if (j == NULL || w->tmp_path == NULL || w->final_path == NULL ||
 	    w->day_dir == NULL) {
 		free(j);
-		/* Cannot hand it over: finish it here rather than leak. */
+		/* Cannot hand it over: finish it here rather than leak.
+		 * Its records stay readable in the .current file, but it is
+		 * not renamed into place: a write error for the stats. */
 		close(w->fd);
+		count(&w->st_errors, 1);
 		notify(w, LOG_WARNING, "%s: out of memory, left as is",
 		       w->tmp_path != NULL ? w->tmp_path : "store file");
 		free(w->tmp_path);

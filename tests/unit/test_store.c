@@ -7,7 +7,9 @@
  * file of its arrival period); expiry by age and by size, oldest first;
  * a file cut at every byte offset of its last block and trailer opens and
  * yields exactly its whole blocks; a restart never overwrites; loss counts
- * and block summaries; bytes per record on synthetic typical traffic.
+ * and block summaries; bytes per record on synthetic typical traffic;
+ * a receive clock that steps back and forth across boundaries loses
+ * nothing and makes no more files.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -394,6 +396,113 @@ static void test_rotation(void **state)
 	assert_int_equal(total, N);
 	snprintf(name, sizeof(name), "%d files", (int)n);
 	free_list(paths, n);
+	free(seen);
+}
+
+/* ---- a clock that steps back -------------------------------------------------------- */
+
+/*
+ * The receive time jumps back and forth across rotation boundaries (an
+ * NTP step back, a clock that wobbles): the writer's period never goes
+ * back, so the records stay in the file of the latest period seen and
+ * only a few files are made; every record store_writer_add accepted is
+ * read back exactly once, and any other is counted as dropped.  All the
+ * files are read through one store_file, reopened for each.
+ */
+static void test_clock_step(void **state)
+{
+	enum { N = 200000, ROT = 10 };
+	struct store_block_summary sum;
+	const struct store_cols *c;
+	struct store_writer_stats st;
+	struct tflow_record r, rec;
+	struct store_writer *w;
+	struct store_file *f = NULL;
+	uint8_t *accepted, *seen;
+	uint64_t now, n_acc = 0, total = 0, start, max_now = 0;
+	char **paths, err[512];
+	size_t n, i, k;
+	unsigned seq;
+	bool cur;
+	int rc;
+
+	(void)state;
+	accepted = calloc(N, 1);
+	seen = calloc(N, 1);
+	assert_non_null(accepted);
+	assert_non_null(seen);
+	w = wopen(tmpdir, ROT, 512);
+	for (i = 0; i < N; i++) {
+		if (i < N / 2) {
+			/* Around the boundary at T0 + 10 s: +-20 ms every
+			 * record, drifting forward 1 ms per 100 records. */
+			now = T0 + ROT * 1000 + i / 100 +
+			    (i % 2 ? 20 : 0) - 20;
+		} else {
+			/* A step back by 25 s (two periods and a half),
+			 * then back and forth across T0 + 0 every 3. */
+			now = T0 + 500 * ((i / 3) % 2) - 250 + i / 1000;
+		}
+		if (now > max_now)
+			max_now = now;
+		typical(&r, i, now);
+		if (store_writer_add(w, &r, now) == 0) {
+			accepted[i] = 1;
+			n_acc++;
+		}
+		if (i % 997 == 0)
+			store_writer_tick(w, now);
+	}
+	assert_int_equal(store_writer_close_stats(w, &st), 0);
+	assert_int_equal(st.records, n_acc);
+	assert_int_equal(st.records + st.dropped, N);
+	assert_int_equal(st.write_errors, 0);
+	/* 256 buffers of 512 for a loop producer: nothing to drop. */
+	assert_int_equal(st.dropped, 0);
+
+	n = list(tmpdir, &paths);
+	/* Period T0 (the first records, before the boundary) and
+	 * T0 + 10 s, which everything after the first crossing stays in. */
+	assert_true(n >= 1 && n <= 2);
+	for (k = 0; k < n; k++) {
+		const char *base = strrchr(paths[k], '/') + 1;
+
+		assert_int_equal(store_name_parse(base, &start, &seq, &cur), 0);
+		assert_false(cur);
+		assert_true(start == T0 || start == T0 + ROT * 1000);
+		if (f == NULL)
+			rc = store_file_open(paths[k], &f, err, sizeof(err));
+		else
+			rc = store_file_reopen(f, paths[k], err, sizeof(err));
+		if (rc != 0)
+			fail_msg("open %s: %s", paths[k], err);
+		assert_true(store_file_info(f)->complete);
+		while ((rc = store_file_next_block(f, &sum)) == 1) {
+			assert_int_equal(store_file_read_block(f,
+			    STORE_COLS_ALL, &c), 0);
+			for (i = 0; i < c->n; i++) {
+				store_cols_record(f, c, i, &rec);
+				assert_true(rec.packets >= 1 &&
+					    rec.packets <= N);
+				assert_true(accepted[rec.packets - 1]);
+				assert_int_equal(seen[rec.packets - 1], 0);
+				seen[rec.packets - 1] = 1;
+				total++;
+			}
+		}
+		assert_int_equal(rc, 0);
+	}
+	assert_int_equal(total, n_acc);
+	/* A failed reopen leaves f usable: no blocks, then reopen again. */
+	assert_int_not_equal(store_file_reopen(f, "/nonexistent/x.tfs", err,
+					       sizeof(err)), 0);
+	assert_int_equal(store_file_next_block(f, &sum), 0);
+	assert_int_equal(store_file_reopen(f, paths[n - 1], err, sizeof(err)),
+			 0);
+	assert_int_equal(store_file_next_block(f, &sum), 1);
+	store_file_close(f);
+	free_list(paths, n);
+	free(accepted);
 	free(seen);
 }
 
@@ -1013,6 +1122,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_roundtrip, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_rotation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_clock_step, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_expire_age, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_expire_size, setup,
