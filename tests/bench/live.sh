@@ -50,10 +50,13 @@
 # TFLOW_LBENCH_SETTLE (2), TFLOW_LBENCH_TOOLS (all), TFLOW_LBENCH_SENDER
 # (pktblast or tcpreplay), TFLOW_LBENCH_PORT (2055, inside ns C),
 # TFLOW_BENCH_DIR (workload cache), TFLOW_KEEP=1 keeps the run logs.
-# Traffic stays inside the two namespaces it creates ($$ in their names).
+# Traffic stays inside the two namespaces it creates ($$ in their names);
+# namespaces, veth pair, collector and cleanup are tests/netns/lib.sh's.
 set -u
 
 B=${1:-$(pwd)}
+TFLOW_BUILDDIR=$B
+. "$(dirname "$0")/../netns/lib.sh"
 D=${TFLOW_BENCH_DIR:-$B/bench-data}
 SECS=${TFLOW_LBENCH_SECONDS:-3}
 RATES=${TFLOW_LBENCH_RATES:-"100000 200000 400000 0"}
@@ -62,8 +65,6 @@ SETTLE=${TFLOW_LBENCH_SETTLE:-2}
 TOOLS=${TFLOW_LBENCH_TOOLS:-"tflowd-w1 tflowd-w2 tflowd-pcap softflowd fprobe pmacctd"}
 SENDER=${TFLOW_LBENCH_SENDER:-pktblast}
 PORT=${TFLOW_LBENCH_PORT:-2055}
-TFLOWD=$B/tflowd
-COL=$B/tflow-collector
 GEN=$B/tests/gen/tflow-pcapgen
 BLAST=$B/tests/gen/tflow-pktblast
 NS_S=tflow-lb-$$-s
@@ -71,85 +72,43 @@ NS_C=tflow-lb-$$-c
 IF_S=lb$$s
 IF_C=lb$$c
 TICK=$(getconf CLK_TCK)
-T=
-NS_MADE=
-PIDS=
 
+# Not a test: a skip leaves `make bench` going (status 0), an error stops
+# it; both say why, indented like the figures.
 say() { printf '%s\n' "$*"; }
+skip() { say "   skipped: $*"; exit 0; }
+die() { say "   $*"; exit 1; }
 dbg() { [ -z "${TFLOW_LBENCH_DEBUG:-}" ] || printf '     [%s] %s\n' "$(date +%T.%N | cut -c1-12)" "$*" >&2; }
 
 echo
 echo "== live capture: packets/s captured without loss off a veth pair (tests/bench/live.sh)"
 echo "   target (PRODUCT.md): no drops where softflowd, fprobe and pmacctd already drop, on the same traffic"
-if [ "$(id -u)" != 0 ]; then
-	say "   skipped: needs root (network namespaces, AF_PACKET)"
-	exit 0
-fi
-for c in ip bc awk ss; do
-	command -v $c >/dev/null 2>&1 ||
-	    { say "   skipped: '$c' not installed"; exit 0; }
-done
-for b in "$TFLOWD" "$COL" "$GEN" "$BLAST"; do
-	[ -x "$b" ] || { say "   skipped: $b not built (make)"; exit 0; }
+need_netns "network namespaces, AF_PACKET"
+need_cmd bc bc
+need_cmd awk mawk
+need_cmd ss iproute2
+for b in "$TFLOWD" "$COLLECTOR" "$GEN" "$BLAST"; do
+	[ -x "$b" ] || skip "$b not built (make)"
 done
 case $SENDER in
 pktblast) ;;
-tcpreplay)
-	command -v tcpreplay >/dev/null 2>&1 ||
-	    { say "   skipped: tcpreplay not installed"; exit 0; } ;;
-*)	say "   TFLOW_LBENCH_SENDER must be pktblast or tcpreplay"; exit 1 ;;
+tcpreplay) need_cmd tcpreplay tcpreplay ;;
+*)	die "TFLOW_LBENCH_SENDER must be pktblast or tcpreplay" ;;
 esac
 
 # IFNAMSIZ is 16: a long pid must not make the names invalid.
 [ ${#IF_S} -le 15 ] || { IF_S=lbs$((RANDOM)); IF_C=lbc$((RANDOM)); }
 
-cleanup() {
-	local p ns
-	trap - EXIT INT TERM HUP
-	for p in $PIDS; do
-		kill -TERM "$p" 2>/dev/null
-	done
-	for p in $PIDS; do
-		wait "$p" 2>/dev/null
-	done
-	for ns in $NS_MADE; do
-		ip netns del "$ns" 2>/dev/null
-	done
-	if [ -n "$T" ] && [ -d "$T" ]; then
-		if [ -n "${TFLOW_KEEP:-}" ]; then
-			say "   kept the run logs in $T"
-		else
-			rm -rf "$T"
-		fi
-	fi
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
+netns_init
+chmod 755 "$T"
 
-in_c() { ip netns exec "$NS_C" "$@"; }
-
-# wait_until SECONDS CMD...: poll CMD every 50 ms, for SECONDS of wall
-# time (not a count of polls: on a loaded machine a poll takes long).
-wait_until() {
-	local end=$((SECONDS + $1))
-	shift
-	while ! "$@"; do
-		[ "$SECONDS" -ge "$end" ] && return 1
-		sleep 0.05
-	done
-}
-
-udp_bound() { in_c ss -Hlun "sport = :$PORT" 2>/dev/null | grep -q .; }
-udp_drained() {
-	[ "$(in_c ss -Hlun "sport = :$PORT" | awk '{ s += $2 } END { print s + 0 }')" = 0 ]
-}
+in_c() { in_ns "$NS_C" "$@"; }
 
 # Packet sockets bound to the capture interface (/proc/net/packet of C).
 packet_socks() {
 	in_c awk -v i="$IFX" 'NR > 1 && $5 == i { n++ } END { print n + 0 }' /proc/net/packet
 }
 has_packet_sock() { [ "$(packet_socks)" -ge 1 ]; }
-log_has() { grep -q -- "$1" "$T/tool.log" 2>/dev/null; }
 
 rx_packets() { in_c cat "/sys/class/net/$IF_C/statistics/rx_packets"; }
 
@@ -189,18 +148,14 @@ threads() { awk '/^Threads:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
 # records of the blast's flows, or of the warm-up's (their src, dst and
 # protocol are in $WARM_KEYS; 10 random keys among 16M addresses).
 sum_packets() {
-	awk -v want="$1" '
-	function val(k,   m) {
-		if (!match($0, "\"" k "\": *\"?[^,\"}]*")) return ""
-		m = substr($0, RSTART, RLENGTH); sub(/^"[^"]*": *"?/, "", m)
-		return m
-	}
-	FNR == NR { warm[$0] = 1; next }
-	{
-		w = (val("src_addr") " " val("dst_addr") " " val("proto")) in warm
-		if ((want == "warm") == w) s += val("packets")
-	}
-	END { print s + 0 }' "$WARM_KEYS" "$T/coll.json"
+	json_fields "$T/coll.json" src_addr dst_addr proto packets |
+	    awk -v want="$1" '
+	    FNR == NR { warm[$0] = 1; next }
+	    {
+		w = ($1 " " $2 " " $3) in warm
+		if ((want == "warm") == w) s += $4
+	    }
+	    END { print s + 0 }' "$WARM_KEYS" -
 }
 
 # send FILE RATE SECONDS: the sender in S; prints "packets seconds".
@@ -221,8 +176,6 @@ send() {
 	esac
 }
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/tflow-lbench.XXXXXX") || exit 1
-chmod 755 "$T"
 mkdir -p "$D"
 
 # --- workloads (once) -------------------------------------------------------
@@ -246,19 +199,9 @@ if [ ! -s "$PAD" ]; then
 fi
 
 # --- topology ----------------------------------------------------------------
-for ns in "$NS_S" "$NS_C"; do
-	ip netns add "$ns" || { say "   ip netns add $ns failed"; exit 1; }
-	NS_MADE="$NS_MADE $ns"
-	ip netns exec "$ns" ip link set lo up
-	# Only the benchmark's frames on the wire: no RS, MLD, DAD.
-	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 2>/dev/null
-	ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1 2>/dev/null
-done
-ip link add "$IF_S" netns "$NS_S" type veth peer name "$IF_C" netns "$NS_C" ||
-    { say "   veth pair failed"; exit 1; }
-ip -n "$NS_S" link set "$IF_S" up
-ip -n "$NS_C" link set "$IF_C" up
-IFX=$(in_c cat "/sys/class/net/$IF_C/ifindex")
+ns_add "$NS_S" "$NS_C"
+veth_add "$NS_S" "$IF_S" "" "$NS_C" "$IF_C" ""
+IFX=$(ifindex "$NS_C" "$IF_C")
 
 # --- the probes ----------------------------------------------------------------
 # tflowd_conf NAME EXTRA: a config with EXTRA on the `set` line; returns 1
@@ -318,29 +261,28 @@ start_tool() {
 	: >"$T/tool.log"
 	case $1 in
 	tflowd-*)
-		ip netns exec "$NS_C" "$TFLOWD" -f -c "$T/$1.rsc" 2>"$T/tool.log" &
-		TOOL_PID=$!
-		wait_until 10 log_has "live: started" || return 1
+		ns_start "$NS_C" "$TFLOWD" -f -c "$T/$1.rsc" 2>"$T/tool.log"
+		TOOL_PID=$BG_PID
+		wait_until 10 log_has tool "live: started" || return 1
 		;;
 	softflowd)
 		rm -f "$T/sf.ctl"
-		ip netns exec "$NS_C" softflowd -d -i "$IF_C" -n "127.0.0.1:$PORT" -v 9 \
+		ns_start "$NS_C" softflowd -d -i "$IF_C" -n "127.0.0.1:$PORT" -v 9 \
 		    -m 65536 -t general=1 -t tcp=1 -t tcp.rst=1 -t tcp.fin=1 \
 		    -t udp=1 -t icmp=1 -t expint=1 -p "$T/sf.pid" -c "$T/sf.ctl" \
-		    >"$T/tool.log" 2>&1 &
-		TOOL_PID=$!
+		    >"$T/tool.log" 2>&1
+		TOOL_PID=$BG_PID
 		;;
 	fprobe)
-		ip netns exec "$NS_C" fprobe -i "$IF_C" -l 2 -d 1 -s 1 -q 10000 \
-		    "127.0.0.1:$PORT" >"$T/tool.log" 2>&1 &
-		TOOL_PID=$!
+		ns_start "$NS_C" fprobe -i "$IF_C" -l 2 -d 1 -s 1 -q 10000 \
+		    "127.0.0.1:$PORT" >"$T/tool.log" 2>&1
+		TOOL_PID=$BG_PID
 		;;
 	pmacctd)
-		ip netns exec "$NS_C" pmacctd -f "$T/pmacctd.conf" >"$T/tool.log" 2>&1 &
-		TOOL_PID=$!
+		ns_start "$NS_C" pmacctd -f "$T/pmacctd.conf" >"$T/tool.log" 2>&1
+		TOOL_PID=$BG_PID
 		;;
 	esac
-	PIDS="$PIDS $TOOL_PID"
 	wait_until 10 has_packet_sock || return 1
 	kill -0 "$TOOL_PID" 2>/dev/null
 }
@@ -354,8 +296,8 @@ start_tool() {
 warm_up() {
 	local padpid n prev=-1 still=$SECONDS end=$((SECONDS + 15))
 	ip netns exec "$NS_S" "$BLAST" -i "$IF_S" -r 2000 -n "$WARM_PKTS" "$WARM" >/dev/null
-	ip netns exec "$NS_S" "$BLAST" -i "$IF_S" -r 2000 -d 30 "$PAD" >/dev/null &
-	padpid=$!
+	ns_start "$NS_S" "$BLAST" -i "$IF_S" -r 2000 -d 30 "$PAD" >/dev/null
+	padpid=$BG_PID
 	while [ "$SECONDS" -lt "$end" ]; do
 		n=$(sum_packets warm)
 		[ "$n" -ge "$WARM_PKTS" ] && break
@@ -364,7 +306,7 @@ warm_up() {
 		prev=$n
 		sleep 0.1
 	done
-	kill "$padpid" 2>/dev/null; wait "$padpid" 2>/dev/null
+	proc_stop "$padpid"
 	n=$(sum_packets warm)
 	RUN_NOTE=""
 	[ "$n" = "$WARM_PKTS" ] || RUN_NOTE=" (warm-up: $n of $WARM_PKTS packets)"
@@ -416,25 +358,21 @@ stop_tool() {	# pid: TERM, 15 s to exit, then KILL; then any leftovers
 	for p in $tree; do
 		kill -TERM "$p" 2>/dev/null
 	done
-	PIDS=$(echo "$PIDS" | sed "s/ $1\b//")
+	pids_drop "$1"
 }
 
 # run TOOL RATE: one measurement; prints a table row and sets LOST.
 run() {
 	local tool=$1 rate=$2 eff c0 c1 r0 r1 sent secs arrived captured prev n tree hwm thr cpu label
-	: >"$T/coll.json"
-	ip netns exec "$NS_C" "$COL" --listen "127.0.0.1:$PORT" --format json \
-	    >"$T/coll.json" 2>"$T/coll.log" &
-	COLL_PID=$!
-	PIDS="$PIDS $COLL_PID"
-	if ! wait_until 10 udp_bound; then
+	if ! collector_start "$NS_C" "127.0.0.1:$PORT" "$T/coll.json" \
+	    "$T/coll.log" --format json; then
 		say "   collector did not bind 127.0.0.1:$PORT in ns C"; return 1
 	fi
 	if ! start_tool "$tool"; then
 		printf '  %-12s %9s  did not start: %s\n' "$tool" "$rate" \
 		    "$(tail -n 1 "$T/tool.log")"
 		stop_tool "$TOOL_PID"
-		kill -TERM "$COLL_PID"; wait "$COLL_PID" 2>/dev/null
+		proc_stop "$COLL_PID"
 		LOST=-1; return 0
 	fi
 	dbg started
@@ -472,9 +410,7 @@ run() {
 	stop_tool "$TOOL_PID"
 	dbg stopped
 	own_after_stop "$tool"
-	wait_until 10 udp_drained
-	kill -TERM "$COLL_PID"; wait "$COLL_PID" 2>/dev/null
-	PIDS=$(echo "$PIDS" | sed "s/ $COLL_PID\b//")
+	collector_stop "$NS_C" "$PORT" "$COLL_PID"
 	dbg collected
 	captured=$(sum_packets main)
 	LOST=$((arrived - captured))

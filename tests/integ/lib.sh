@@ -61,6 +61,15 @@ need_root() {
 	[ "$(id -u)" = 0 ] || skip "capturing on lo needs root"
 }
 
+# need_built FILE...: programs of the build tree the test runs; one that
+# is missing is a hard error, not a skip (make check builds them).
+need_built() {
+	local f
+	for f in "$@"; do
+		[ -x "$f" ] || die "$f not built"
+	done
+}
+
 cleanup() {
 	local rc=$? p
 	trap - EXIT INT TERM HUP

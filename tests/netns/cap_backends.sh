@@ -29,126 +29,27 @@
 
 set -u
 
-: "${TFLOW_BUILDDIR:?TFLOW_BUILDDIR must point at the build tree}"
+. "$(dirname "$0")/lib.sh"
 CAPDUMP=$TFLOW_BUILDDIR/tests/gen/tflow-capdump
-COLLECTOR=$TFLOW_BUILDDIR/tflow-collector
-UDPSEND=$TFLOW_BUILDDIR/tests/gen/tflow-udpsend
-NAME=cap_backends
-NS_H1=tflow-$$-h1
-NS_R=tflow-$$-r
-NS_H2=tflow-$$-h2
 SINK_PORT=5000
 NFLOG_GROUP=5
 H1=10.99.1.2
 H2=10.99.2.2
 R1=10.99.1.1
-T=
-PIDS=
-NS_MADE=
-FAIL=0
 
-say() { printf '%s: %s\n' "$NAME" "$*"; }
-skip() { say "SKIP: $*"; exit 77; }
-die() { say "ERROR: $*"; exit 99; }
-fail() { say "FAIL: $*"; FAIL=1; }
-
-[ "$(id -u)" = 0 ] || skip "needs root (network namespaces, AF_PACKET)"
-command -v ip >/dev/null 2>&1 || skip "'ip' (iproute2) not installed"
-ip netns list >/dev/null 2>&1 || skip "'ip netns' is not available"
-command -v ping >/dev/null 2>&1 || skip "'ping' not installed (iputils-ping)"
-for b in "$CAPDUMP" "$COLLECTOR" "$UDPSEND"; do
-	[ -x "$b" ] || die "$b not built"
-done
-
-cleanup() {
-	local rc=$? p ns
-	trap - EXIT INT TERM HUP
-	for p in $PIDS; do
-		kill -TERM "$p" 2>/dev/null
-	done
-	for p in $PIDS; do
-		wait "$p" 2>/dev/null
-	done
-	for ns in $NS_MADE; do
-		ip netns del "$ns" 2>/dev/null
-	done
-	if [ -n "$T" ] && [ -d "$T" ]; then
-		if [ "$rc" != 0 ] && [ "$rc" != 77 ]; then
-			for f in "$T"/*.log; do
-				[ -s "$f" ] || continue
-				say "--- $(basename "$f")"
-				tail -n 20 "$f" >&2
-			done
-		fi
-		[ -n "${TFLOW_KEEP:-}" ] && say "kept $T" || rm -rf "$T"
-	fi
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-
-# wait_until SECONDS CMD...: poll CMD every 50 ms.
-wait_until() {
-	local limit=$(($1 * 20)) i=0
-	shift
-	while ! "$@"; do
-		i=$((i + 1))
-		[ "$i" -ge "$limit" ] && return 1
-		sleep 0.05
-	done
-}
-
-in_ns() {
-	local ns=$1
-	shift
-	ip netns exec "$ns" "$@"
-}
-
-udp_bound() {
-	in_ns "$1" ss -Hlun "sport = :$2" 2>/dev/null | grep -q .
-}
+need_netns "network namespaces, AF_PACKET"
+need_cmd ping iputils-ping
+need_built "$CAPDUMP" "$COLLECTOR" "$UDPSEND"
+netns_init
 
 out_has() { grep -qs -- "$2" "$T/$1.out"; }
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/tflow-cap.XXXXXX") || die "mktemp"
-
 # --- topology ----------------------------------------------------------------
-for ns in "$NS_H1" "$NS_R" "$NS_H2"; do
-	ip netns add "$ns" || die "ip netns add $ns"
-	NS_MADE="$NS_MADE $ns"
-	in_ns "$ns" ip link set lo up
-	# No IPv6 router solicitations or MLD: only the test's traffic.
-	in_ns "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 2>/dev/null
-	in_ns "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1 2>/dev/null
-done
-ip link add r-h1 netns "$NS_R" type veth peer name h1-r netns "$NS_H1" ||
-    die "veth r-h1"
-ip link add r-h2 netns "$NS_R" type veth peer name h2-r netns "$NS_H2" ||
-    die "veth r-h2"
-in_ns "$NS_H1" ip addr add $H1/24 dev h1-r
-in_ns "$NS_R" ip addr add $R1/24 dev r-h1
-in_ns "$NS_R" ip addr add 10.99.2.1/24 dev r-h2
-in_ns "$NS_H2" ip addr add $H2/24 dev h2-r
-in_ns "$NS_H1" ip link set h1-r up
-in_ns "$NS_R" ip link set r-h1 up
-in_ns "$NS_R" ip link set r-h2 up
-in_ns "$NS_H2" ip link set h2-r up
-in_ns "$NS_H1" ip route add default via $R1
-in_ns "$NS_H2" ip route add default via 10.99.2.1
-in_ns "$NS_R" sysctl -qw net.ipv4.ip_forward=1 || die "ip_forward"
-IF_H1=$(in_ns "$NS_R" cat /sys/class/net/r-h1/ifindex)
-IF_H2=$(in_ns "$NS_R" cat /sys/class/net/r-h2/ifindex)
-[ -n "$IF_H1" ] && [ -n "$IF_H2" ] && [ "$IF_H1" != "$IF_H2" ] ||
-    die "ifindex of r-h1/r-h2: '$IF_H1' '$IF_H2'"
+router_topology
 # Resolve every neighbour first so that the counted traffic is all there is.
 in_ns "$NS_H1" ping -c 1 -W 2 $H2 >/dev/null || die "h1 -> h2"
 in_ns "$NS_R" ping -c 1 -W 2 $H1 >/dev/null || die "r -> h1"
-
-# The sink only keeps h2 from answering "port unreachable".
-ip netns exec "$NS_H2" "$COLLECTOR" --listen "$H2:$SINK_PORT" \
-    >/dev/null 2>"$T/sink.log" &
-PIDS="$PIDS $!"
-wait_until 10 udp_bound "$NS_H2" "$SINK_PORT" || die "sink did not bind"
+sink_start "$SINK_PORT"
 head -c 100 /dev/zero >"$T/payload"
 
 # --- helpers -------------------------------------------------------------------
@@ -158,10 +59,8 @@ DUMP_PID=
 start_dump() {
 	local tag=$1
 	shift
-	ip netns exec "$NS_R" "$CAPDUMP" "$@" >"$T/$tag.out" \
-	    2>"$T/$tag.log" &
-	DUMP_PID=$!
-	PIDS="$PIDS $DUMP_PID"
+	ns_start "$NS_R" "$CAPDUMP" "$@" >"$T/$tag.out" 2>"$T/$tag.log"
+	DUMP_PID=$BG_PID
 	wait_until 10 out_has "$tag" '^# ready' || {
 		fail "$tag: tflow-capdump did not start: $(cat "$T/$tag.log")"
 		return 1
@@ -170,10 +69,7 @@ start_dump() {
 
 # stop_dump: SIGTERM, wait for its final stats line.
 stop_dump() {
-	kill -TERM "$DUMP_PID" 2>/dev/null
-	wait "$DUMP_PID"
-	local rc=$?
-	[ "$rc" = 0 ] || fail "tflow-capdump exit status $rc"
+	proc_stop "$DUMP_PID" || fail "tflow-capdump exit status $?"
 }
 
 # One round of the traffic described at the top.
@@ -206,15 +102,6 @@ ours() {
 }
 
 ours_at_least() { [ "$(ours "$1")" -ge "$2" ]; }
-
-# check_eq WHAT EXPECTED GOT
-check_eq() {
-	if [ "$2" = "$3" ]; then
-		say "ok: $1 = $3"
-	else
-		fail "$1: expected $2, got $3"
-	fi
-}
 
 # stat_of TAG KEY: a field of the final stats line.
 stat_of() {
@@ -373,13 +260,8 @@ for b in afpacket pcap; do
 	start_dump "$t" -b $b -d ingress -R -a || continue
 	wait_until 10 out_has "$t" "^# add r-h2 $IF_H2\$" ||
 		fail "$t: r-h2 not added by the first scan"
-	ip link add r-x netns "$NS_R" type veth peer name h1-x \
-	    netns "$NS_H1" || die "veth r-x"
-	in_ns "$NS_R" ip addr add 10.99.3.1/24 dev r-x
-	in_ns "$NS_H1" ip addr add 10.99.3.2/24 dev h1-x
-	in_ns "$NS_H1" ip link set h1-x up
-	in_ns "$NS_R" ip link set r-x up
-	IF_X=$(in_ns "$NS_R" cat /sys/class/net/r-x/ifindex)
+	veth_add "$NS_R" r-x 10.99.3.1/24 "$NS_H1" h1-x 10.99.3.2/24
+	IF_X=$(ifindex "$NS_R" r-x)
 	wait_until 10 out_has "$t" "^# add r-x $IF_X\$" ||
 		fail "$t: r-x not added"
 	ping_x 2
@@ -405,6 +287,4 @@ for b in afpacket pcap; do
 	check_eq "$t: lo never added" 0 "$(grep -c '^# add lo ' "$T/$t.out")"
 done
 
-[ "$FAIL" = 0 ] || exit 1
-say "PASS"
-exit 0
+integ_done

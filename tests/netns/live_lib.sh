@@ -1,10 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-2-Clause
 # Live capture end to end, the same checks for every capture backend.  A
-# wrapper (live_afpacket.sh, live_pcap.sh, live_nflog.sh) sets NAME and
-# CAPTURE, may define live_setup_hook (run in the router namespace once it
-# exists, e.g. nftables rules), then calls live_main.  Root only (exit 77 =
-# SKIP otherwise).  Everything runs in network namespaces of its own:
+# wrapper (live_afpacket.sh, live_pcap.sh, live_nflog.sh; messages carry
+# its name) sets CAPTURE, may define live_setup_hook (run in the router
+# namespace once it exists, e.g. nftables rules), then calls live_main.
+# Root only (exit 77 = SKIP otherwise).  The namespaces, the topology and
+# the collector come from lib.sh.  Everything runs in network namespaces
+# of its own:
 #
 #   ns h1                 ns r (forwarding)                    ns h2
 #  +-----------+   +--------------------------------------+   +-----------+
@@ -31,81 +33,12 @@
 
 set -u
 
-: "${TFLOW_BUILDDIR:?TFLOW_BUILDDIR must point at the build tree}"
-TFLOWD=$TFLOW_BUILDDIR/tflowd
-TFLOW=$TFLOW_BUILDDIR/tflow
-COLLECTOR=$TFLOW_BUILDDIR/tflow-collector
-UDPSEND=$TFLOW_BUILDDIR/tests/gen/tflow-udpsend
-: "${NAME:=live}"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 : "${CAPTURE:=afpacket}"
-NS_H1=tflow-$$-h1
-NS_R=tflow-$$-r
-NS_H2=tflow-$$-h2
 NS_H3=tflow-$$-h3
 PORT=2055
 SINK_PORT=5000
 TCP_PORT=5001
-T=
-PIDS=
-NS_MADE=
-FAIL=0
-
-say() { printf '%s: %s\n' "$NAME" "$*"; }
-skip() { say "SKIP: $*"; exit 77; }
-die() { say "ERROR: $*"; exit 99; }
-fail() { say "FAIL: $*"; FAIL=1; }
-
-live_cleanup() {
-	local rc=$? p ns
-	trap - EXIT INT TERM HUP
-	for p in $PIDS; do
-		kill -TERM "$p" 2>/dev/null
-	done
-	for p in $PIDS; do
-		wait "$p" 2>/dev/null
-	done
-	for ns in $NS_MADE; do
-		ip netns del "$ns" 2>/dev/null
-	done
-	if [ -n "$T" ] && [ -d "$T" ]; then
-		if [ "$rc" != 0 ] && [ "$rc" != 77 ]; then
-			for f in "$T"/*.log; do
-				[ -f "$f" ] || continue
-				say "--- $(basename "$f")"
-				tail -n 25 "$f" >&2
-			done
-		fi
-		[ -n "${TFLOW_KEEP:-}" ] && say "kept $T" || rm -rf "$T"
-	fi
-	exit "$rc"
-}
-
-# wait_until SECONDS CMD...: poll CMD every 50 ms.
-wait_until() {
-	local limit=$(($1 * 20)) i=0
-	shift
-	while ! "$@"; do
-		i=$((i + 1))
-		[ "$i" -ge "$limit" ] && return 1
-		sleep 0.05
-	done
-}
-
-# Background processes are started with `ip netns exec` itself (it execs
-# the program), never through this function: $! must be the program.
-in_ns() {
-	local ns=$1
-	shift
-	ip netns exec "$ns" "$@"
-}
-
-udp_bound() { in_ns "$1" ss -Hlun "sport = :$2" 2>/dev/null | grep -q .; }
-udp_drained() {
-	[ "$(in_ns "$1" ss -Hlun "sport = :$2" | awk '{ s += $2 }
-	    END { print s + 0 }')" = 0 ]
-}
-log_has() { grep -q -- "$2" "$T/$1.log"; }
-gone() { ! kill -0 "$1" 2>/dev/null; }
 
 # monitor_get SOCK KEY: a value of `/ip traffic-flow monitor once`.
 monitor_get() {
@@ -155,21 +88,9 @@ udp() {
 # recs FILE: one line per JSON record, "src dst proto sport dport in out
 # next_hop src_mask dst_mask packets bytes", for the test's addresses.
 recs() {
-	awk '
-	function val(k,   m) {
-		if (match($0, "\"" k "\": *\"?[^,\"}]*")) {
-			m = substr($0, RSTART, RLENGTH)
-			sub(/^"[^"]*": *"?/, "", m)
-			return m
-		}
-		return ""
-	}
-	val("src_addr") ~ /^10\.99\./ && val("dst_addr") ~ /^10\.99\./ {
-		print val("src_addr"), val("dst_addr"), val("proto"),
-		    val("src_port"), val("dst_port"), val("in_if"),
-		    val("out_if"), val("next_hop"), val("src_mask"),
-		    val("dst_mask"), val("packets"), val("bytes")
-	}' "$1"
+	json_fields "$1" src_addr dst_addr proto src_port dst_port in_if \
+	    out_if next_hop src_mask dst_mask packets bytes |
+	    awk '$1 ~ /^10\.99\./ && $2 ~ /^10\.99\./'
 }
 
 # sum FILE SRC DST PROTO SPORT DPORT IN OUT FIELD: FIELD (packets, bytes
@@ -196,45 +117,8 @@ routes_ok() {
 	END { exit !(n > 0 && bad == 0) }'
 }
 
-check_eq() {
-	if [ "$2" = "$3" ]; then
-		say "ok: $1 = $3"
-	else
-		fail "$1: expected $2, got $3"
-	fi
-}
-
 live_topology() {
-	local ns
-	for ns in "$NS_H1" "$NS_R" "$NS_H2" "$NS_H3"; do
-		ip netns add "$ns" || die "ip netns add $ns"
-		NS_MADE="$NS_MADE $ns"
-		in_ns "$ns" ip link set lo up
-		# No IPv6 router solicitations or MLD: only the test's traffic.
-		in_ns "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
-		    2>/dev/null
-		in_ns "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1 \
-		    2>/dev/null
-	done
-	ip link add r-h1 netns "$NS_R" type veth peer name h1-r \
-	    netns "$NS_H1" || die "veth r-h1"
-	ip link add r-h2 netns "$NS_R" type veth peer name h2-r \
-	    netns "$NS_H2" || die "veth r-h2"
-	in_ns "$NS_H1" ip addr add 10.99.1.2/24 dev h1-r
-	in_ns "$NS_R" ip addr add 10.99.1.1/24 dev r-h1
-	in_ns "$NS_R" ip addr add 10.99.2.1/24 dev r-h2
-	in_ns "$NS_H2" ip addr add 10.99.2.2/24 dev h2-r
-	in_ns "$NS_H1" ip link set h1-r up
-	in_ns "$NS_R" ip link set r-h1 up
-	in_ns "$NS_R" ip link set r-h2 up
-	in_ns "$NS_H2" ip link set h2-r up
-	in_ns "$NS_H1" ip route add default via 10.99.1.1
-	in_ns "$NS_H2" ip route add default via 10.99.2.1
-	in_ns "$NS_R" sysctl -qw net.ipv4.ip_forward=1 || die "ip_forward"
-	IF_H1=$(in_ns "$NS_R" cat /sys/class/net/r-h1/ifindex)
-	IF_H2=$(in_ns "$NS_R" cat /sys/class/net/r-h2/ifindex)
-	[ -n "$IF_H1" ] && [ -n "$IF_H2" ] && [ "$IF_H1" != "$IF_H2" ] ||
-	    die "ifindex of r-h1/r-h2: '$IF_H1' '$IF_H2'"
+	router_topology "$NS_H3"
 	# Resolve neighbours first so the counted traffic is all there is.
 	in_ns "$NS_H1" ping -c 1 -W 2 10.99.1.1 >/dev/null || die "h1 -> r"
 	in_ns "$NS_H2" ping -c 1 -W 2 10.99.2.1 >/dev/null || die "h2 -> r"
@@ -243,24 +127,18 @@ live_topology() {
 
 # The third veth, as if plugged in while tflowd runs.
 h3_add() {
-	ip link add r-h3 netns "$NS_R" type veth peer name h3-r \
-	    netns "$NS_H3" || die "veth r-h3"
-	in_ns "$NS_H3" ip addr add 10.99.3.2/24 dev h3-r
-	in_ns "$NS_R" ip addr add 10.99.3.1/24 dev r-h3
-	in_ns "$NS_H3" ip link set h3-r up
-	in_ns "$NS_R" ip link set r-h3 up
+	veth_add "$NS_R" r-h3 10.99.3.1/24 "$NS_H3" h3-r 10.99.3.2/24
 	in_ns "$NS_H3" ip route add default via 10.99.3.1
-	IF_H3=$(in_ns "$NS_R" cat /sys/class/net/r-h3/ifindex)
+	IF_H3=$(ifindex "$NS_R" r-h3)
 }
 
 # run_traffic TAG WORKERS: one daemon run; its records in $T/TAG.out.
 run_traffic() {
 	local tag=$1 workers=$2 sock=$T/$1.sock pid coll rc before
-	ip netns exec "$NS_R" "$COLLECTOR" --listen "127.0.0.1:$PORT" \
-	    --format json >"$T/$tag.out" 2>"$T/$tag-collector.log" &
-	coll=$!
-	PIDS="$PIDS $coll"
-	wait_until 20 udp_bound "$NS_R" "$PORT" || die "collector did not bind"
+	collector_start "$NS_R" "127.0.0.1:$PORT" "$T/$tag.out" \
+	    "$T/$tag-collector.log" --format json ||
+	    die "collector did not bind"
+	coll=$COLL_PID
 
 	cat >"$T/$tag.rsc" <<EOF
 /ip traffic-flow
@@ -269,10 +147,9 @@ set capture=$CAPTURE capture-workers=$workers
 /ip traffic-flow target
 add dst-address=127.0.0.1 port=$PORT version=9
 EOF
-	ip netns exec "$NS_R" "$TFLOWD" -f -c "$T/$tag.rsc" -S "$sock" \
-	    -p "$T/$tag.pid" 2>"$T/$tag.log" &
-	pid=$!
-	PIDS="$PIDS $pid"
+	ns_start "$NS_R" "$TFLOWD" -f -c "$T/$tag.rsc" -S "$sock" \
+	    -p "$T/$tag.pid" 2>"$T/$tag.log"
+	pid=$BG_PID
 	wait_until 20 log_has "$tag" "live: started" ||
 	    die "$tag: tflowd did not start"
 	[ "$(cat "$T/$tag.pid" 2>/dev/null)" = "$pid" ] ||
@@ -299,7 +176,7 @@ EOF
 		kill -HUP "$pid"
 		wait_until 20 log_has "$tag" "reload: .*: 1 target(s)" ||
 		    fail "a good config on SIGHUP was not applied"
-		gone "$pid" && die "tflowd died on SIGHUP"
+		pid_alive "$pid" || die "tflowd died on SIGHUP"
 	fi
 
 	in_ns "$NS_H1" ping -c 5 -i 0.2 -W 2 10.99.2.2 >/dev/null 2>&1 ||
@@ -345,16 +222,11 @@ EOF
 		    "$(monitor_get "$sock" workers)"
 	fi
 
-	kill -TERM "$pid"
-	wait "$pid"
-	rc=$?
-	[ "$rc" = 0 ] || fail "$tag: tflowd exit status $rc"
+	proc_stop "$pid" || fail "$tag: tflowd exit status $?"
 	[ -e "$T/$tag.pid" ] && fail "$tag: pidfile not removed at exit"
 	[ -e "$sock" ] && fail "$tag: control socket not removed at exit"
-	wait_until 20 udp_drained "$NS_R" "$PORT" ||
+	collector_stop "$NS_R" "$PORT" "$coll" ||
 	    fail "$tag: collector left data unread"
-	kill -TERM "$coll"
-	wait "$coll"
 	say "$tag: $(grep -o 'live: packets=.*' "$T/$tag.log")"
 	grep -q 'capture_drops=0 ' "$T/$tag.log" || fail "$tag: capture drops"
 	grep -q 'ring_drops=0 ' "$T/$tag.log" || fail "$tag: ring drops"
@@ -405,10 +277,9 @@ run_all() {
 	local pid
 	printf '/ip traffic-flow\nset enabled=yes interfaces=all capture=%s\n' \
 	    "$CAPTURE" >"$T/all.rsc"
-	ip netns exec "$NS_R" "$TFLOWD" -f -c "$T/all.rsc" -S "$T/all.sock" \
-	    2>"$T/all.log" &
-	pid=$!
-	PIDS="$PIDS $pid"
+	ns_start "$NS_R" "$TFLOWD" -f -c "$T/all.rsc" -S "$T/all.sock" \
+	    2>"$T/all.log"
+	pid=$BG_PID
 	wait_until 20 log_has all "live: started" || fail "all: no start"
 	log_has all "capturing on r-h1 (ifindex $IF_H1)" &&
 	    log_has all "capturing on r-h2 (ifindex $IF_H2)" ||
@@ -418,8 +289,7 @@ run_all() {
 	    netns "$NS_H3" || die "veth r-h4"
 	wait_until 20 log_has all "capturing on r-h4" ||
 	    fail "interfaces=all: a new link was not captured"
-	kill -TERM "$pid"
-	wait "$pid"
+	proc_stop "$pid"
 	check_eq "interfaces=all exit status" 0 "$?"
 }
 
@@ -433,10 +303,9 @@ run_disabled() {
 	check_eq "enabled=no, no socket: exit status" 0 "$?"
 	log_has off "disabled (enabled=no)" || fail "enabled=no not reported"
 
-	ip netns exec "$NS_R" "$TFLOWD" -f -c "$T/off.rsc" -S "$T/off.sock" \
-	    2>"$T/off2.log" &
-	pid=$!
-	PIDS="$PIDS $pid"
+	ns_start "$NS_R" "$TFLOWD" -f -c "$T/off.rsc" -S "$T/off.sock" \
+	    2>"$T/off2.log"
+	pid=$BG_PID
 	wait_until 20 log_has off2 "waiting to be enabled" ||
 	    fail "enabled=no with a socket: not waiting"
 	sed 's/enabled=no/enabled=yes/' "$T/off.rsc" >"$T/off.rsc.new"
@@ -446,31 +315,20 @@ run_disabled() {
 	nflog*) wait_until 20 log_has off2 "reload: .*capturing" ;;
 	*) wait_until 20 log_has off2 "capturing on r-h1" ;;
 	esac || fail "enabling by reload did not start capture"
-	kill -TERM "$pid"
-	wait "$pid"
+	proc_stop "$pid"
 	check_eq "enabled by reload: exit status" 0 "$?"
 }
 
 live_main() {
-	[ "$(id -u)" = 0 ] || skip "needs root (network namespaces, capture)"
-	command -v ip >/dev/null 2>&1 || skip "'ip' (iproute2) not installed"
-	ip netns list >/dev/null 2>&1 || skip "'ip netns' is not available"
-	command -v ping >/dev/null 2>&1 || skip "'ping' not installed"
-	command -v ss >/dev/null 2>&1 || skip "'ss' (iproute2) not installed"
-	for b in "$TFLOWD" "$TFLOW" "$COLLECTOR" "$UDPSEND"; do
-		[ -x "$b" ] || die "$b not built"
-	done
-	trap live_cleanup EXIT
-	trap 'exit 1' INT TERM HUP
-	T=$(mktemp -d "${TMPDIR:-/tmp}/tflow-live.XXXXXX") || die "mktemp"
+	need_netns "network namespaces, capture"
+	need_cmd ping iputils-ping
+	need_cmd ss iproute2
+	need_built "$TFLOWD" "$TFLOW" "$COLLECTOR" "$UDPSEND"
+	netns_init
 	head -c 100 /dev/zero >"$T/payload"
 
 	live_topology
-	# The sink only keeps h2 from answering "port unreachable".
-	ip netns exec "$NS_H2" "$COLLECTOR" --listen "10.99.2.2:$SINK_PORT" \
-	    >/dev/null 2>"$T/sink.log" &
-	PIDS="$PIDS $!"
-	wait_until 20 udp_bound "$NS_H2" "$SINK_PORT" || die "sink did not bind"
+	sink_start "$SINK_PORT"
 	if command -v live_setup_hook >/dev/null 2>&1; then
 		live_setup_hook || die "setup hook"
 	fi
@@ -488,7 +346,5 @@ live_main() {
 	*) run_all ;;
 	esac
 	run_disabled
-	[ "$FAIL" = 0 ] || exit 1
-	say "PASS"
-	exit 0
+	integ_done
 }

@@ -5,16 +5,14 @@
 # namespace: every packet at the end of the input, forward and output
 # chains is logged to the group once, loopback excepted (the exports to
 # the collector on 127.0.0.1 must not count themselves).
-NAME=live_nflog
 GROUP=$((($$ % 60000) + 100))
 CAPTURE=nflog:$GROUP
 . "$(dirname "$0")/live_lib.sh"
 if [ -n "${TFLOW_SRCDIR:-}" ] &&
     ! grep -q 'cap_nflog\.c' "$TFLOW_SRCDIR/Makefile.am"; then
-	say "SKIP: the NFLOG backend (cap_nflog.c) is not built yet"
-	exit 77
+	skip "the NFLOG backend (cap_nflog.c) is not built yet"
 fi
-command -v nft >/dev/null 2>&1 || skip "'nft' (nftables) not installed"
+need_cmd nft nftables
 
 live_setup_hook() {
 	in_ns "$NS_R" nft -f - <<EOT

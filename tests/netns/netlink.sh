@@ -24,64 +24,14 @@
 
 set -u
 
-: "${TFLOW_BUILDDIR:?TFLOW_BUILDDIR must point at the build tree}"
+. "$(dirname "$0")/lib.sh"
 NLDUMP=$TFLOW_BUILDDIR/tests/gen/tflow-nldump
-NAME=netlink
 NS=tflow-$$-nl
-T=
-PIDS=
-NS_MADE=
-FAIL=0
 
-say() { printf '%s: %s\n' "$NAME" "$*"; }
-skip() { say "SKIP: $*"; exit 77; }
-die() { say "ERROR: $*"; exit 99; }
-fail() { say "FAIL: $*"; FAIL=1; }
+need_netns "network namespaces"
+need_built "$NLDUMP"
+netns_init
 
-[ "$(id -u)" = 0 ] || skip "needs root (network namespaces)"
-command -v ip >/dev/null 2>&1 || skip "'ip' (iproute2) not installed"
-ip netns list >/dev/null 2>&1 || skip "'ip netns' is not available"
-[ -x "$NLDUMP" ] || die "$NLDUMP not built"
-
-cleanup() {
-	local rc=$? p
-	trap - EXIT INT TERM HUP
-	[ -n "${NLD_PID:-}" ] && PIDS="$PIDS $NLD_PID"
-	for p in $PIDS; do
-		kill -TERM "$p" 2>/dev/null
-	done
-	for p in $PIDS; do
-		wait "$p" 2>/dev/null
-	done
-	[ -n "$NS_MADE" ] && ip netns del "$NS" 2>/dev/null
-	if [ -n "$T" ] && [ -d "$T" ]; then
-		if [ "$rc" != 0 ] && [ "$rc" != 77 ]; then
-			for f in "$T"/*.log; do
-				[ -f "$f" ] || continue
-				say "--- $(basename "$f")"
-				tail -n 30 "$f" >&2
-			done
-		fi
-		[ -n "${TFLOW_KEEP:-}" ] && say "kept $T" || rm -rf "$T"
-	fi
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-
-# wait_until SECONDS CMD...: poll CMD every 50 ms.
-wait_until() {
-	local limit=$(($1 * 20)) i=0
-	shift
-	while ! "$@"; do
-		i=$((i + 1))
-		[ "$i" -ge "$limit" ] && return 1
-		sleep 0.05
-	done
-}
-
-in_ns() { ip netns exec "$NS" "$@"; }
-ifindex() { in_ns cat "/sys/class/net/$1/ifindex"; }
 has_line() { grep -qx -- "$1" "$T/links.log"; }
 
 # expect_line LINE: the links log shows LINE within a second, or (a loaded
@@ -97,33 +47,27 @@ expect_line() {
 	fail "no line '$1' in links.log"
 }
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/tflow-nl.XXXXXX") || die "mktemp"
-ip netns add "$NS" || die "ip netns add $NS"
-NS_MADE=1
-in_ns ip link set lo up
-in_ns sysctl -qw net.ipv6.conf.all.disable_ipv6=0 2>/dev/null
-in_ns sysctl -qw net.ipv6.conf.default.disable_ipv6=0 2>/dev/null
+ns_add -6 "$NS"
 
 # --- links --------------------------------------------------------------
-ip netns exec "$NS" "$NLDUMP" links >"$T/links.log" 2>&1 &
-PIDS="$PIDS $!"
+ns_start "$NS" "$NLDUMP" links >"$T/links.log" 2>&1
 wait_until 20 has_line "new 1 lo" || die "nldump links did not start"
 
-in_ns ip link add v0 type veth peer name v1 || die "veth"
-I0=$(ifindex v0)
-I1=$(ifindex v1)
+in_ns "$NS" ip link add v0 type veth peer name v1 || die "veth"
+I0=$(ifindex "$NS" v0)
+I1=$(ifindex "$NS" v1)
 expect_line "new $I0 v0"
 expect_line "new $I1 v1"
-in_ns ip link set v1 name v1x || die "rename"
+in_ns "$NS" ip link set v1 name v1x || die "rename"
 expect_line "rename $I1 v1x"
-[ "$(ifindex v1x)" = "$I1" ] || fail "rename changed the ifindex"
-in_ns ip link set v1x name v1 || die "rename back"
+[ "$(ifindex "$NS" v1x)" = "$I1" ] || fail "rename changed the ifindex"
+in_ns "$NS" ip link set v1x name v1 || die "rename back"
 expect_line "rename $I1 v1"
-in_ns ip link add d0 type veth peer name d1 || die "veth d"
-D0=$(ifindex d0)
-D1=$(ifindex d1)
+in_ns "$NS" ip link add d0 type veth peer name d1 || die "veth d"
+D0=$(ifindex "$NS" d0)
+D1=$(ifindex "$NS" d1)
 expect_line "new $D0 d0"
-in_ns ip link del d0 || die "del"
+in_ns "$NS" ip link del d0 || die "del"
 expect_line "del $D0 d0"
 expect_line "del $D1 d1"
 if grep -q " $I1 v1x\$" "$T/links.log" && grep -q "^del $I1 " "$T/links.log"; then
@@ -131,13 +75,13 @@ if grep -q " $I1 v1x\$" "$T/links.log" && grep -q "^del $I1 " "$T/links.log"; th
 fi
 
 # --- routes -------------------------------------------------------------
-in_ns ip link set v0 up
-in_ns ip link set v1 up
-in_ns ip addr add 10.9.0.1/24 dev v0
-in_ns ip -6 addr add 2001:db8:9::1/64 dev v0 nodad
+in_ns "$NS" ip link set v0 up
+in_ns "$NS" ip link set v1 up
+in_ns "$NS" ip addr add 10.9.0.1/24 dev v0
+in_ns "$NS" ip -6 addr add 2001:db8:9::1/64 dev v0 nodad
 
 coproc NLD { exec ip netns exec "$NS" "$NLDUMP" routes 2>"$T/routes.log"; }
-NLD_PID=$NLD_PID
+PIDS="$PIDS $NLD_PID"
 
 # query ADDR: one line from nldump for ADDR, in $REPLY_LINE.
 query() {
@@ -166,58 +110,58 @@ expect 10.1.2.3 out_if=0 prefix=none
 expect 2001:db8:9::7 out_if=$I0 next_hop=:: prefix=64 local=no
 expect 2001:db8:9::1 local=yes
 
-in_ns ip route add 10.1.0.0/16 via 10.9.0.2 || die "route add"
+in_ns "$NS" ip route add 10.1.0.0/16 via 10.9.0.2 || die "route add"
 expect 10.1.2.3 out_if=$I0 next_hop=10.9.0.2 prefix=16
-in_ns ip route add 10.1.2.0/24 via 10.9.0.3 || die "route add /24"
+in_ns "$NS" ip route add 10.1.2.0/24 via 10.9.0.3 || die "route add /24"
 expect 10.1.2.3 next_hop=10.9.0.3 prefix=24
 expect 10.1.3.3 next_hop=10.9.0.2 prefix=16
-in_ns ip route add 10.1.2.3/32 dev v0 || die "host route"
+in_ns "$NS" ip route add 10.1.2.3/32 dev v0 || die "host route"
 expect 10.1.2.3 out_if=$I0 next_hop=0.0.0.0 prefix=32
-in_ns ip route del 10.1.2.3/32 dev v0
-in_ns ip route del 10.1.2.0/24 via 10.9.0.3
+in_ns "$NS" ip route del 10.1.2.3/32 dev v0
+in_ns "$NS" ip route del 10.1.2.0/24 via 10.9.0.3
 expect 10.1.2.3 next_hop=10.9.0.2 prefix=16
-in_ns ip route del 10.1.0.0/16 via 10.9.0.2
+in_ns "$NS" ip route del 10.1.0.0/16 via 10.9.0.2
 expect 10.1.2.3 out_if=0 prefix=none
 
 # Two routes of one prefix: the lower metric wins, the other takes over.
-in_ns ip route add 10.2.0.0/16 via 10.9.0.2 metric 10
-in_ns ip route add 10.2.0.0/16 via 10.9.0.3 metric 20
+in_ns "$NS" ip route add 10.2.0.0/16 via 10.9.0.2 metric 10
+in_ns "$NS" ip route add 10.2.0.0/16 via 10.9.0.3 metric 20
 expect 10.2.0.1 next_hop=10.9.0.2 prefix=16
-in_ns ip route del 10.2.0.0/16 via 10.9.0.2 metric 10
+in_ns "$NS" ip route del 10.2.0.0/16 via 10.9.0.2 metric 10
 expect 10.2.0.1 next_hop=10.9.0.3 prefix=16
-in_ns ip route add default via 10.9.0.4
+in_ns "$NS" ip route add default via 10.9.0.4
 expect 192.0.2.1 next_hop=10.9.0.4 prefix=0
-in_ns ip route del default via 10.9.0.4
+in_ns "$NS" ip route del default via 10.9.0.4
 expect 192.0.2.1 prefix=none
 
-in_ns ip -6 route add 2001:db8:1::/48 via 2001:db8:9::2 || die "route -6 add"
+in_ns "$NS" ip -6 route add 2001:db8:1::/48 via 2001:db8:9::2 || die "route -6 add"
 expect 2001:db8:1:5::1 out_if=$I0 next_hop=2001:db8:9::2 prefix=48
-in_ns ip -6 route add 2001:db8:1:5::/64 via 2001:db8:9::3
+in_ns "$NS" ip -6 route add 2001:db8:1:5::/64 via 2001:db8:9::3
 expect 2001:db8:1:5::1 next_hop=2001:db8:9::3 prefix=64
 expect 2001:db8:1:6::1 next_hop=2001:db8:9::2 prefix=48
-in_ns ip -6 route del 2001:db8:1:5::/64 via 2001:db8:9::3
+in_ns "$NS" ip -6 route del 2001:db8:1:5::/64 via 2001:db8:9::3
 expect 2001:db8:1:5::1 next_hop=2001:db8:9::2 prefix=48
-in_ns ip -6 route del 2001:db8:1::/48 via 2001:db8:9::2
+in_ns "$NS" ip -6 route del 2001:db8:1::/48 via 2001:db8:9::2
 expect 2001:db8:1:5::1 out_if=0 prefix=none
 
 # Local addresses come and go.
-in_ns ip addr add 10.9.0.50/24 dev v0
-in_ns ip -6 addr add 2001:db8:9::50/64 dev v0 nodad
+in_ns "$NS" ip addr add 10.9.0.50/24 dev v0
+in_ns "$NS" ip -6 addr add 2001:db8:9::50/64 dev v0 nodad
 expect 10.9.0.50 local=yes
 expect 2001:db8:9::50 local=yes
-in_ns ip addr del 10.9.0.50/24 dev v0
+in_ns "$NS" ip addr del 10.9.0.50/24 dev v0
 expect 10.9.0.50 local=no
 expect 10.9.0.1 local=yes
 
 # A link set down: the kernel drops its IPv4 routes without an event.
-in_ns ip link add w0 type veth peer name w1
-in_ns ip link set w0 up
-in_ns ip link set w1 up
-in_ns ip addr add 10.8.0.1/24 dev w0
-in_ns ip route add 10.3.0.0/16 via 10.8.0.2
-W0=$(ifindex w0)
+in_ns "$NS" ip link add w0 type veth peer name w1
+in_ns "$NS" ip link set w0 up
+in_ns "$NS" ip link set w1 up
+in_ns "$NS" ip addr add 10.8.0.1/24 dev w0
+in_ns "$NS" ip route add 10.3.0.0/16 via 10.8.0.2
+W0=$(ifindex "$NS" w0)
 expect 10.3.0.1 out_if=$W0 next_hop=10.8.0.2 prefix=16
-in_ns ip link set w0 down
+in_ns "$NS" ip link set w0 down
 expect 10.3.0.1 out_if=0 prefix=none
 expect 10.8.0.9 prefix=none
 expect 10.1.2.3 prefix=none
@@ -231,7 +175,7 @@ BEFORE=${BEFORE%% *}
 awk 'BEGIN { for (i = 0; i < 20000; i++)
 	printf "route add 10.%d.%d.0/24 via 10.9.0.2\n", 100 + int(i / 256), i % 256 }' \
 	>"$T/batch"
-in_ns ip -batch "$T/batch" || die "ip -batch"
+in_ns "$NS" ip -batch "$T/batch" || die "ip -batch"
 query count
 N=${REPLY_LINE#routes=}
 N=${N%% *}
@@ -242,5 +186,4 @@ expect 10.177.31.9 next_hop=10.9.0.2 prefix=24
 expect 10.178.32.9 prefix=none
 
 [ -s "$T/routes.log" ] && { say "nldump routes said:"; cat "$T/routes.log"; }
-[ "$FAIL" = 0 ] && say "PASS"
-exit "$FAIL"
+integ_done
