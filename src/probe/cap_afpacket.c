@@ -81,6 +81,10 @@
 #define CAP_BLOCK_TOV_MS	100u
 /* A socket waiting to join its fanout group is retried this often. */
 #define CAP_RETRY_MS		1000u
+/* A removed interface's ring is still read this long (more than the block
+ * retire timeout), so the packets in its last, partly filled block are
+ * counted rather than lost with the socket. */
+#define CAP_DRAIN_MS		(3u * CAP_BLOCK_TOV_MS)
 
 struct cap_ring {
 	int fd;
@@ -95,6 +99,7 @@ struct cap_ring {
 	unsigned held;			/* delivered, not yet released */
 	char name[IF_NAMESIZE];
 	struct cap_ring *dead_next;	/* on the dead list */
+	uint64_t drain_until;		/* draining: CLOCK_MONOTONIC ms */
 };
 
 struct cap_afp {
@@ -103,6 +108,9 @@ struct cap_afp {
 	size_t n;
 	struct cap_ring *rings[CAP_MAX_IFACES];
 	struct cap_ring *dead;		/* removed, blocks still held */
+	/* Removed, still read until drain_until (see CAP_DRAIN_MS). */
+	size_t n_drain;
+	struct cap_ring *drain[CAP_MAX_IFACES];
 	unsigned pending;		/* rings with fanout_pending */
 	uint64_t retry_ms;		/* CLOCK_MONOTONIC: next retry */
 	struct cap_stats st;		/* removed rings' counters included */
@@ -367,6 +375,8 @@ static void afp_close(void *be)
 
 	for (i = 0; i < a->n; i++)
 		ring_free(a->rings[i]);
+	for (i = 0; i < a->n_drain; i++)
+		ring_free(a->drain[i]);
 	while ((d = a->dead) != NULL) {
 		a->dead = d->dead_next;
 		ring_free(d);
@@ -418,6 +428,14 @@ static int afp_add_if(void *be, const char *name, char *err, size_t errlen)
 	return 0;
 }
 
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 static int afp_remove_if(void *be, uint32_t ifindex)
 {
 	struct cap_afp *a = be;
@@ -433,13 +451,20 @@ static int afp_remove_if(void *be, uint32_t ifindex)
 		a->pending--;
 	(void)epoll_ctl(a->epfd, EPOLL_CTL_DEL, r->fd, NULL);
 	ring_stats(r, &a->st);
+	/* Bound to protocol 0 it queues nothing more (a gone device queues
+	 * nothing anyway); the kernel's retire timer still closes the block
+	 * being filled, and the next batches read it. */
+	(void)ring_bind(r, 0);
+	if (a->n_drain < CAP_MAX_IFACES) {
+		r->drain_until = mono_ms() + CAP_DRAIN_MS;
+		a->drain[a->n_drain++] = r;
+		return 0;
+	}
 	if (r->held == 0) {
 		ring_free(r);
 		return 0;
 	}
-	/* The caller still reads packets in its blocks: unmap later.  Bound
-	 * to protocol 0 it queues nothing more meanwhile. */
-	(void)ring_bind(r, 0);
+	/* The caller still reads packets in its blocks: unmap later. */
 	r->dead_next = a->dead;
 	a->dead = r;
 	return 0;
@@ -454,14 +479,6 @@ static void afp_rename_if(void *be, uint32_t ifindex, const char *name)
 	if (i >= 0)
 		snprintf(a->rings[i]->name, sizeof(a->rings[i]->name), "%s",
 			 name);
-}
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 static void afp_refresh(void *be)
@@ -588,6 +605,26 @@ next:
 	return done;
 }
 
+/* Deliver up to max_blocks ready blocks of one ring, in ring order. */
+static size_t ring_walk(struct cap_afp *a, struct cap_ring *r,
+			unsigned max_blocks, cap_pkt_fn fn, void *ctx)
+{
+	size_t done = 0;
+	unsigned b;
+
+	for (b = 0; b < max_blocks && r->held < r->block_nr; b++) {
+		unsigned idx = (r->next + r->held) % r->block_nr;
+		uint8_t *block = r->map + (size_t)idx * CAP_BLOCK_SIZE;
+
+		if (!(__atomic_load_n(block_status(block), __ATOMIC_ACQUIRE) &
+		      TP_STATUS_USER))
+			break;
+		done += block_walk(a, r, block, fn, ctx);
+		r->held++;
+	}
+	return done;
+}
+
 static size_t afp_next_batch(void *be, unsigned max_blocks, cap_pkt_fn fn,
 			     void *ctx)
 {
@@ -597,24 +634,24 @@ static size_t afp_next_batch(void *be, unsigned max_blocks, cap_pkt_fn fn,
 	if (a->pending > 0 && mono_ms() >= a->retry_ms)
 		afp_refresh(a);
 	clear_errors(a);
-	for (i = 0; i < a->n; i++) {
-		struct cap_ring *r = a->rings[i];
-		unsigned b;
-
-		for (b = 0; b < max_blocks && r->held < r->block_nr; b++) {
-			unsigned idx = (r->next + r->held) % r->block_nr;
-			uint8_t *block = r->map + (size_t)idx * CAP_BLOCK_SIZE;
-
-			if (!(__atomic_load_n(block_status(block),
-					      __ATOMIC_ACQUIRE) &
-			      TP_STATUS_USER))
-				break;
-			done += block_walk(a, r, block, fn, ctx);
-			r->held++;
-		}
-	}
+	for (i = 0; i < a->n; i++)
+		done += ring_walk(a, a->rings[i], max_blocks, fn, ctx);
+	for (i = 0; i < a->n_drain; i++)
+		done += ring_walk(a, a->drain[i], max_blocks, fn, ctx);
 	a->st.packets += done;
 	return done;
+}
+
+/* Hand the blocks delivered from r back to the kernel. */
+static void ring_give_back(struct cap_ring *r)
+{
+	for (; r->held > 0; r->held--) {
+		uint8_t *block = r->map + (size_t)r->next * CAP_BLOCK_SIZE;
+
+		__atomic_store_n(block_status(block), TP_STATUS_KERNEL,
+				 __ATOMIC_RELEASE);
+		r->next = (r->next + 1) % r->block_nr;
+	}
 }
 
 static void afp_release(void *be)
@@ -623,16 +660,22 @@ static void afp_release(void *be)
 	struct cap_ring *d;
 	size_t i;
 
-	for (i = 0; i < a->n; i++) {
-		struct cap_ring *r = a->rings[i];
+	for (i = 0; i < a->n; i++)
+		ring_give_back(a->rings[i]);
+	if (a->n_drain > 0) {
+		uint64_t now = mono_ms();
 
-		for (; r->held > 0; r->held--) {
-			uint8_t *block = r->map +
-					 (size_t)r->next * CAP_BLOCK_SIZE;
+		for (i = 0; i < a->n_drain; ) {
+			struct cap_ring *r = a->drain[i];
 
-			__atomic_store_n(block_status(block), TP_STATUS_KERNEL,
-					 __ATOMIC_RELEASE);
-			r->next = (r->next + 1) % r->block_nr;
+			ring_give_back(r);
+			if (now < r->drain_until) {
+				i++;
+				continue;
+			}
+			ring_stats(r, &a->st);
+			ring_free(r);
+			a->drain[i] = a->drain[--a->n_drain];
 		}
 	}
 	while ((d = a->dead) != NULL) {
@@ -648,6 +691,8 @@ static void afp_get_stats(void *be, struct cap_stats *out)
 
 	for (i = 0; i < a->n; i++)
 		ring_stats(a->rings[i], &a->st);
+	for (i = 0; i < a->n_drain; i++)
+		ring_stats(a->drain[i], &a->st);
 	*out = a->st;
 }
 

@@ -44,6 +44,11 @@
 #define CAP_PCAP_BUFSIZE	(2 << 20)
 /* A closed interface is retried this often by cap_next_batch(). */
 #define CAP_PCAP_RETRY_MS	1000u
+/* Handles of an interface that was removed, went down or went away are
+ * still read this long (more than the ring's block timeout): the kernel
+ * retires the block being filled, and its packets are counted instead of
+ * closed away. */
+#define CAP_PCAP_DRAIN_MS	(3u * CAP_PCAP_TIMEOUT_MS)
 
 struct pc_handle {
 	pcap_t *p;
@@ -57,6 +62,7 @@ struct pc_if {
 	unsigned nh;			/* open handles: 0 (closed), 1 or 2 */
 	struct pc_handle h[2];
 	char name[IF_NAMESIZE];
+	uint64_t drain_until;		/* on the drain list: close after */
 };
 
 struct cap_pcap {
@@ -65,6 +71,9 @@ struct cap_pcap {
 	size_t n;
 	struct pc_if *ifs[CAP_MAX_IFACES];
 	unsigned closed;		/* interfaces with nh == 0 */
+	/* Handles being drained (CAP_PCAP_DRAIN_MS), out of the epoll set. */
+	size_t n_drain;
+	struct pc_if *drain[CAP_MAX_IFACES];
 	uint64_t retry_ms;		/* CLOCK_MONOTONIC: next retry */
 	struct cap_stats st;		/* kernel_packets/drops: of closed
 					 * handles only */
@@ -138,12 +147,38 @@ static void handles_close(struct cap_pcap *c, struct pc_if *pi)
 	pi->nh = 0;
 }
 
+/*
+ * Move pi's handles to the drain list (a copy of pi holding them): out of
+ * the epoll set, still read by pc_next_batch() until drain_until, then
+ * closed.  pi is left with no handle.  Without memory or room they are
+ * closed at once.
+ */
+static void handles_drain(struct cap_pcap *c, struct pc_if *pi)
+{
+	struct pc_if *d;
+	unsigned k;
+
+	if (pi->nh == 0)
+		return;
+	d = c->n_drain < CAP_MAX_IFACES ? malloc(sizeof(*d)) : NULL;
+	if (d == NULL) {
+		handles_close(c, pi);
+		return;
+	}
+	*d = *pi;
+	for (k = 0; k < d->nh; k++)
+		(void)epoll_ctl(c->epfd, EPOLL_CTL_DEL, d->h[k].fd, NULL);
+	d->drain_until = mono_ms() + CAP_PCAP_DRAIN_MS;
+	c->drain[c->n_drain++] = d;
+	pi->nh = 0;
+}
+
 /* An open interface goes down or away: closed until a refresh. */
 static void pif_shut(struct cap_pcap *c, struct pc_if *pi)
 {
 	if (pi->nh == 0)
 		return;
-	handles_close(c, pi);
+	handles_drain(c, pi);
 	c->closed++;
 	c->retry_ms = mono_ms() + CAP_PCAP_RETRY_MS;
 }
@@ -285,6 +320,10 @@ static void pc_close(void *be)
 		handles_close(c, c->ifs[i]);
 		free(c->ifs[i]);
 	}
+	for (i = 0; i < c->n_drain; i++) {
+		handles_close(c, c->drain[i]);
+		free(c->drain[i]);
+	}
 	close(c->epfd);
 	free(c);
 }
@@ -360,7 +399,7 @@ static int pc_remove_if(void *be, uint32_t ifindex)
 	c->ifs[i] = c->ifs[--c->n];
 	if (pi->nh == 0)
 		c->closed--;
-	handles_close(c, pi);
+	handles_drain(c, pi);
 	free(pi);
 	return 0;
 }
@@ -440,6 +479,40 @@ static void pc_packet(u_char *user, const struct pcap_pkthdr *h,
 	c->done++;
 }
 
+/* Read what the drained handles still hold; close those whose time is
+ * up.  Errors are expected here (the device is down or gone). */
+static void pc_drain_batch(struct cap_pcap *c)
+{
+	uint64_t now;
+	size_t i;
+	unsigned k;
+	int rc;
+
+	if (c->n_drain == 0)
+		return;
+	now = mono_ms();
+	for (i = 0; i < c->n_drain; ) {
+		struct pc_if *d = c->drain[i];
+
+		c->cur = d;
+		for (k = 0; k < d->nh; k++) {
+			c->cur_dir = d->h[k].dir;
+			do
+				rc = pcap_dispatch(d->h[k].p, CAP_PCAP_CNT,
+						   pc_packet,
+						   (u_char *)(void *)c);
+			while (rc == CAP_PCAP_CNT);
+		}
+		if (now < d->drain_until) {
+			i++;
+			continue;
+		}
+		handles_close(c, d);
+		free(d);
+		c->drain[i] = c->drain[--c->n_drain];
+	}
+}
+
 static size_t pc_next_batch(void *be, unsigned max_blocks, cap_pkt_fn fn,
 			    void *ctx)
 {
@@ -473,6 +546,7 @@ static size_t pc_next_batch(void *be, unsigned max_blocks, cap_pkt_fn fn,
 			}
 		}
 	}
+	pc_drain_batch(c);
 	c->cur = NULL;
 	c->st.packets += c->done;
 	return c->done;
@@ -491,9 +565,12 @@ static void pc_get_stats(void *be, struct cap_stats *out)
 	unsigned k;
 
 	*out = c->st;
-	for (i = 0; i < c->n; i++) {
-		for (k = 0; k < c->ifs[i]->nh; k++) {
-			if (pcap_stats(c->ifs[i]->h[k].p, &ps) != 0)
+	for (i = 0; i < c->n + c->n_drain; i++) {
+		const struct pc_if *pi = i < c->n ? c->ifs[i] :
+					 c->drain[i - c->n];
+
+		for (k = 0; k < pi->nh; k++) {
+			if (pcap_stats(pi->h[k].p, &ps) != 0)
 				continue;
 			out->kernel_packets += ps.ps_recv;
 			out->drops += ps.ps_drop;
