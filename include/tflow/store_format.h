@@ -114,5 +114,8 @@
 #define STORE_NAME_PREFIX	"tflow-"
 #define STORE_NAME_EXT		".tfs"
 #define STORE_SUFFIX_CURRENT	".current"
+/* A compacted copy of a finished .current, being written: renamed over the
+ * .current when whole, removed at start when a crash left it. */
+#define STORE_SUFFIX_COMPACT	".compact"
 
 #endif

@@ -23,7 +23,8 @@
  * (block size, buffers, a notify hook for log lines), store_writer_lock()
  * for several receive threads, a version and datagram count in
  * store_writer_note_loss(), store_writer_close_stats(), and
- * store_parse_size(); the reader gained store_file_reopen().
+ * store_parse_size(); the reader gained store_file_reopen(); the writer
+ * compacts finished files (store_writer_get_compact_stats()).
  */
 #ifndef TFLOW_STORE_H
 #define TFLOW_STORE_H
@@ -107,6 +108,21 @@ struct store_writer_stats {
 };
 void store_writer_get_stats(struct store_writer *w,
 			    struct store_writer_stats *out);
+
+/*
+ * Compaction (store_write.c): a finished file is rewritten with blocks of
+ * STORE_COMPACT_FACTOR x block_records records before it is renamed into
+ * place, on the writer's finish thread.  compacted: files rewritten;
+ * not_compacted: files kept as written because compaction failed (a file
+ * cut or damaged, no memory, a write error; said in a LOG_WARNING line).
+ */
+#define STORE_COMPACT_FACTOR 4
+struct store_compact_stats {
+	uint64_t compacted;
+	uint64_t not_compacted;
+};
+void store_writer_get_compact_stats(struct store_writer *w,
+				    struct store_compact_stats *out);
 
 /* Write what is buffered, finish the current file, stop the threads and
  * free w.  0, or -EIO when some write failed during the writer's life

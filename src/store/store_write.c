@@ -10,9 +10,10 @@
  *  - the writer thread compresses blocks, appends them to the file of
  *    their period and, when the period changes, writes the old file's
  *    trailer and opens the next one;
- *  - the sync thread fdatasyncs the current file every sync_ms, and
- *    finishes files (fsync, rename into place, fsync of the directory)
- *    and expires old ones, so that neither stalls compression.
+ *  - the sync thread fdatasyncs the current file every sync_ms;
+ *  - the finish thread finishes files (fsync, compaction into large
+ *    blocks, rename into place, fsync of the directory) and expires old
+ *    ones, so that none of it stalls compression or the sync.
  * Blocks come from a fixed pool: when every block is queued the producer
  * has nowhere to put a record and counts it as dropped.
  *
@@ -80,7 +81,15 @@ struct wexp {
 	bool announced;			/* its entry is in the file */
 };
 
-/* A file handed from the writer to the sync thread to be finished. */
+/* What encodes blocks: one for the writer thread, one for compaction. */
+struct benc {
+	ZSTD_CCtx *cctx;
+	struct store_enc *enc;		/* the codec's hash tables */
+	uint8_t *raw, *comp;
+	size_t comp_cap;
+};
+
+/* A file handed from the writer to the finish thread. */
 struct finish_job {
 	struct finish_job *next;
 	int fd;
@@ -133,26 +142,33 @@ struct store_writer {
 	uint64_t *boffs;
 	size_t n_boffs, cap_boffs;
 	uint64_t f_first, f_last, f_records;
-	ZSTD_CCtx *cctx;
-	struct store_enc *enc;		/* the codec's hash tables */
-	uint8_t *raw, *comp;
-	size_t comp_cap;
+	struct benc be;
 	uint16_t *idx;
-	bool expire_due;
 
-	/* Sync thread. */
-	pthread_t sthr;
-	bool sthr_started;
+	/* Sync thread (fdatasync) and finish thread (fsync, compaction,
+	 * rename into place, expiry), sharing smu. */
+	pthread_t sthr, fthr;
+	bool sthr_started, fthr_started;
 	pthread_mutex_t smu;
-	pthread_cond_t scv;
+	pthread_cond_t scv, fcv;
 	struct finish_job *jobs, **jobs_tail;
+	bool stop_fin;
+
+	/* Finish thread: compaction, allocated at its first use. */
+	uint32_t ccap;			/* records per compacted block */
+	struct benc ce;
+	struct tflow_record *crecs;
+	uint16_t *cidx;
+	uint64_t *cboffs;
+	size_t cap_cboffs;
+	struct store_file *rf;
 	int sync_fd;			/* dup of the current file, -1 none */
 	char *sync_dir;			/* its directory, fsynced once */
 	bool stop_sync;
 	atomic_bool dirty;		/* written since the last fdatasync */
 
 	atomic_uint_fast64_t st_records, st_dropped, st_files, st_bytes,
-	    st_expired, st_errors;
+	    st_expired, st_errors, st_compacted, st_not_compacted;
 	int first_err;
 };
 
@@ -365,6 +381,13 @@ void store_writer_get_stats(struct store_writer *w,
 	out->write_errors = atomic_load(&w->st_errors);
 }
 
+void store_writer_get_compact_stats(struct store_writer *w,
+				    struct store_compact_stats *out)
+{
+	out->compacted = atomic_load(&w->st_compacted);
+	out->not_compacted = atomic_load(&w->st_not_compacted);
+}
+
 /* ---- writer thread: exporters ----------------------------------------------- */
 
 static size_t exp_hash(const uint8_t addr[16], uint8_t family,
@@ -449,18 +472,27 @@ static uint16_t exp_lookup(struct store_writer *w, const uint8_t addr[16],
 	return (uint16_t)(w->n_exp - 1);
 }
 
+static void put_exp_entry(struct wire_cursor *c, size_t i,
+			  const uint8_t addr[16], uint8_t family,
+			  uint16_t version, uint32_t domain, uint64_t lr,
+			  uint64_t ld)
+{
+	wire_put_u16(c, (uint16_t)i);
+	wire_put_u8(c, family);
+	wire_put_u8(c, 0);
+	wire_put_u16(c, version);
+	wire_put_u16(c, 0);
+	wire_put_u32(c, domain);
+	wire_put_bytes(c, addr, 16);
+	wire_put_u64(c, lr);
+	wire_put_u64(c, ld);
+}
+
 static void put_exporter(struct wire_cursor *c, size_t i,
 			 const struct wexp *e, uint64_t lr, uint64_t ld)
 {
-	wire_put_u16(c, (uint16_t)i);
-	wire_put_u8(c, e->family);
-	wire_put_u8(c, 0);
-	wire_put_u16(c, e->version);
-	wire_put_u16(c, 0);
-	wire_put_u32(c, e->domain);
-	wire_put_bytes(c, e->addr, 16);
-	wire_put_u64(c, lr);
-	wire_put_u64(c, ld);
+	put_exp_entry(c, i, e->addr, e->family, e->version, e->domain, lr,
+		      ld);
 }
 
 /* ---- writer thread: file output ----------------------------------------------- */
@@ -504,14 +536,12 @@ static void chunk_prefix(uint8_t pre[STORE_CHUNK_PREFIX_LEN], uint8_t kind,
 				      meta, meta_len));
 }
 
-/* Appends a chunk; the file's offset moves only when all of it is out. */
-static int write_chunk(struct store_writer *w, uint8_t kind,
-		       const uint8_t *meta, uint32_t meta_len,
-		       const uint8_t *data, uint32_t data_len)
+/* Appends a chunk to fd.  0 or -errno. */
+static int chunk_out(int fd, uint8_t kind, const uint8_t *meta,
+		     uint32_t meta_len, const uint8_t *data, uint32_t data_len)
 {
 	uint8_t pre[STORE_CHUNK_PREFIX_LEN];
 	struct iovec iov[3];
-	int r;
 
 	chunk_prefix(pre, kind, meta, meta_len, data_len);
 	iov[0].iov_base = pre;
@@ -520,11 +550,37 @@ static int write_chunk(struct store_writer *w, uint8_t kind,
 	iov[1].iov_len = meta_len;
 	iov[2].iov_base = (void *)(uintptr_t)data;
 	iov[2].iov_len = data_len;
-	r = write_all(w->fd, iov, data_len != 0 ? 3 : 2);
+	return write_all(fd, iov, data_len != 0 ? 3 : 2);
+}
+
+/* The footer that points at the trailer chunk at toff.  0 or -errno. */
+static int footer_out(int fd, uint64_t toff)
+{
+	uint8_t ftr[STORE_FTR_LEN];
+	struct wire_cursor c;
+	struct iovec iov;
+
+	wire_init(&c, ftr, sizeof(ftr));
+	wire_put_u64(&c, toff);
+	wire_put_u32(&c, store_crc32c(0, ftr, 8));
+	wire_put_bytes(&c, STORE_FTR_MAGIC_STR, 4);
+	iov.iov_base = ftr;
+	iov.iov_len = sizeof(ftr);
+	return write_all(fd, &iov, 1);
+}
+
+/* Appends a chunk; the file's offset moves only when all of it is out. */
+static int write_chunk(struct store_writer *w, uint8_t kind,
+		       const uint8_t *meta, uint32_t meta_len,
+		       const uint8_t *data, uint32_t data_len)
+{
+	int r;
+
+	r = chunk_out(w->fd, kind, meta, meta_len, data, data_len);
 	if (r != 0)
 		return r;
-	w->off += sizeof(pre) + (uint64_t)meta_len + data_len;
-	count(&w->st_bytes, sizeof(pre) + (uint64_t)meta_len + data_len);
+	w->off += STORE_CHUNK_PREFIX_LEN + (uint64_t)meta_len + data_len;
+	count(&w->st_bytes, STORE_CHUNK_PREFIX_LEN + (uint64_t)meta_len + data_len);
 	atomic_store(&w->dirty, true);
 	return 0;
 }
@@ -537,17 +593,16 @@ static void free_job(struct finish_job *j)
 	free(j);
 }
 
-/* Hands the current file to the sync thread (with_trailer false: a file
+/* Hands the current file to the finish thread (with_trailer false: a file
  * abandoned after a write error, readable up to its last whole chunk). */
 static void close_file(struct store_writer *w, uint64_t now_ms,
 		       bool with_trailer)
 {
 	struct finish_job *j;
 	struct wire_cursor c;
-	uint8_t *meta = NULL, ftr[STORE_FTR_LEN];
+	uint8_t *meta = NULL;
 	size_t mlen, i;
 	uint64_t toff = w->off;
-	struct iovec iov;
 	int r = 0;
 
 	if (w->fd == -1)
@@ -574,15 +629,9 @@ static void close_file(struct store_writer *w, uint64_t now_ms,
 		r = write_chunk(w, STORE_KIND_TRAILER, meta, (uint32_t)mlen,
 				NULL, 0);
 		if (r == 0) {
-			wire_init(&c, ftr, sizeof(ftr));
-			wire_put_u64(&c, toff);
-			wire_put_u32(&c, store_crc32c(0, ftr, 8));
-			wire_put_bytes(&c, STORE_FTR_MAGIC_STR, 4);
-			iov.iov_base = ftr;
-			iov.iov_len = sizeof(ftr);
-			r = write_all(w->fd, &iov, 1);
+			r = footer_out(w->fd, toff);
 			if (r == 0)
-				count(&w->st_bytes, sizeof(ftr));
+				count(&w->st_bytes, STORE_FTR_LEN);
 		}
 trailer_done:
 		free(meta);
@@ -617,7 +666,7 @@ trailer_done:
 		pthread_mutex_lock(&w->smu);
 		*w->jobs_tail = j;
 		w->jobs_tail = &j->next;
-		pthread_cond_signal(&w->scv);
+		pthread_cond_signal(&w->fcv);
 		pthread_mutex_unlock(&w->smu);
 	}
 	w->fd = -1;
@@ -787,27 +836,25 @@ static uint32_t addr4(const uint8_t a[16])
 	    (uint32_t)a[2] << 8 | a[3];
 }
 
-/* Compresses and appends one block.  0 or -errno. */
-static int write_block(struct store_writer *w, const struct wblock *b)
+/* The summary and column directory of recs[0..n) into meta, the
+ * compressed columns into be->comp (*total bytes); idx[i] is record i's
+ * exporter index.  0 or -EIO. */
+static int encode_block(struct benc *be, const struct tflow_record *recs,
+			const uint16_t *idx, uint32_t n, uint8_t *meta,
+			size_t *total, uint64_t *firstp, uint64_t *lastp)
 {
-	uint8_t meta[STORE_BLK_FIXED_LEN + STORE_COL_MAX *
-		     STORE_BLK_COLDIR_ENTRY];
 	uint8_t protos[32];
 	struct wire_cursor c, cd;
 	uint64_t first = UINT64_MAX, last = 0;
 	uint32_t min4 = UINT32_MAX, max4 = 0, a;
 	uint8_t flags = 0;
-	size_t i, raw_len, comp_len, total = 0;
+	size_t i, raw_len, comp_len, tot = 0;
 	unsigned col;
-	int r;
 
 	memset(protos, 0, sizeof(protos));
-	for (i = 0; i < b->n; i++) {
-		const struct tflow_record *rec = &b->recs[i];
+	for (i = 0; i < n; i++) {
+		const struct tflow_record *rec = &recs[i];
 
-		w->idx[i] = exp_lookup(w, rec->exporter_addr,
-				       rec->exporter_family, rec->version,
-				       rec->exporter_domain);
 		if (rec->first_ms < first)
 			first = rec->first_ms;
 		if (rec->last_ms > last)
@@ -827,12 +874,8 @@ static int write_block(struct store_writer *w, const struct wblock *b)
 	}
 	if (!(flags & STORE_BLKF_V4))
 		min4 = max4 = 0;
-	merge_losses(w);
-	if ((r = write_exporters(w)) != 0)
-		return r;
-
-	wire_init(&c, meta, sizeof(meta));
-	wire_put_u32(&c, b->n);
+	wire_init(&c, meta, STORE_BLK_FIXED_LEN);
+	wire_put_u32(&c, n);
 	wire_put_u64(&c, first);
 	wire_put_u64(&c, last);
 	wire_put_u32(&c, min4);
@@ -844,28 +887,66 @@ static int write_block(struct store_writer *w, const struct wblock *b)
 	wire_init(&cd, meta + STORE_BLK_COLDIR,
 		  STORE_COL_MAX * STORE_BLK_COLDIR_ENTRY);
 	for (col = 0; col < STORE_COL_MAX; col++) {
-		raw_len = store_col_encode(w->enc, col, b->recs, w->idx,
-					   b->n, w->raw);
-		comp_len = ZSTD_compress2(w->cctx, w->comp + total,
-					  w->comp_cap - total, w->raw,
+		raw_len = store_col_encode(be->enc, col, recs, idx, n,
+					   be->raw);
+		comp_len = ZSTD_compress2(be->cctx, be->comp + tot,
+					  be->comp_cap - tot, be->raw,
 					  raw_len);
 		if (ZSTD_isError(comp_len))
 			return -EIO;
 		wire_put_u32(&cd, (uint32_t)raw_len);
 		wire_put_u32(&cd, (uint32_t)comp_len);
-		total += comp_len;
+		tot += comp_len;
 	}
-	if (w->n_boffs == w->cap_boffs) {
-		size_t cap = w->cap_boffs ? w->cap_boffs * 2 : 256;
-		uint64_t *nb = realloc(w->boffs, cap * sizeof(*nb));
+	*total = tot;
+	*firstp = first;
+	*lastp = last;
+	return 0;
+}
 
+static int push_boff(uint64_t **boffs, size_t *cap, size_t n, uint64_t off)
+{
+	uint64_t *nb;
+	size_t ncap;
+
+	if (n == *cap) {
+		ncap = *cap ? *cap * 2 : 256;
+		nb = realloc(*boffs, ncap * sizeof(*nb));
 		if (nb == NULL)
 			return -ENOMEM;
-		w->boffs = nb;
-		w->cap_boffs = cap;
+		*boffs = nb;
+		*cap = ncap;
 	}
-	w->boffs[w->n_boffs] = w->off;
-	r = write_chunk(w, STORE_KIND_BLOCK, meta, sizeof(meta), w->comp,
+	(*boffs)[n] = off;
+	return 0;
+}
+
+/* Compresses and appends one block.  0 or -errno. */
+static int write_block(struct store_writer *w, const struct wblock *b)
+{
+	uint8_t meta[STORE_BLK_FIXED_LEN + STORE_COL_MAX *
+		     STORE_BLK_COLDIR_ENTRY];
+	uint64_t first, last;
+	size_t i, total;
+	int r;
+
+	for (i = 0; i < b->n; i++) {
+		const struct tflow_record *rec = &b->recs[i];
+
+		w->idx[i] = exp_lookup(w, rec->exporter_addr,
+				       rec->exporter_family, rec->version,
+				       rec->exporter_domain);
+	}
+	merge_losses(w);
+	if ((r = write_exporters(w)) != 0)
+		return r;
+	if ((r = encode_block(&w->be, b->recs, w->idx, b->n, meta, &total,
+			      &first, &last)) != 0)
+		return r;
+	if ((r = push_boff(&w->boffs, &w->cap_boffs, w->n_boffs,
+			   w->off)) != 0)
+		return r;
+	r = write_chunk(w, STORE_KIND_BLOCK, meta, sizeof(meta), w->be.comp,
 			(uint32_t)total);
 	if (r != 0)
 		return r;
@@ -949,7 +1030,260 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
-/* ---- sync thread --------------------------------------------------------------- */
+/* ---- finish thread: compaction --------------------------------------------------- */
+
+static void benc_clear(struct benc *be)
+{
+	free(be->raw);
+	free(be->comp);
+	ZSTD_freeCCtx(be->cctx);
+	store_enc_free(be->enc);
+	memset(be, 0, sizeof(*be));
+}
+
+/* An encoder for blocks of at most cap records.  0 or -ENOMEM. */
+static int benc_init(struct benc *be, uint32_t cap, int level)
+{
+	size_t raw_max = 0, s;
+	unsigned col;
+
+	memset(be, 0, sizeof(*be));
+	for (col = 0; col < STORE_COL_MAX; col++) {
+		s = store_col_raw_max(col, cap);
+		raw_max = s > raw_max ? s : raw_max;
+		be->comp_cap += ZSTD_compressBound(s);
+	}
+	be->raw = malloc(raw_max);
+	be->comp = malloc(be->comp_cap);
+	be->cctx = ZSTD_createCCtx();
+	be->enc = store_enc_new(cap);
+	if (be->raw == NULL || be->comp == NULL || be->cctx == NULL ||
+	    be->enc == NULL) {
+		benc_clear(be);
+		return -ENOMEM;
+	}
+	ZSTD_CCtx_setParameter(be->cctx, ZSTD_c_compressionLevel,
+			       level != 0 ? level : STORE_ZSTD_LEVEL);
+	ZSTD_CCtx_setParameter(be->cctx, ZSTD_c_checksumFlag, 1);
+	return 0;
+}
+
+/* The compaction memory, at its first use: one compacted block. */
+static int compact_ready(struct store_writer *w)
+{
+	if (w->crecs != NULL)
+		return 0;
+	w->cidx = malloc((size_t)w->ccap * sizeof(*w->cidx));
+	w->crecs = malloc((size_t)w->ccap * sizeof(*w->crecs));
+	if (w->cidx == NULL || w->crecs == NULL ||
+	    benc_init(&w->ce, w->ccap, w->o.zstd_level) != 0) {
+		free(w->cidx);
+		free(w->crecs);
+		w->cidx = NULL;
+		w->crecs = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+struct cout {
+	int fd;
+	uint64_t off, first, last, records;
+	size_t nb;
+};
+
+/* Encodes crecs[0..n) as one block of the compacted file. */
+static int compact_block(struct store_writer *w, struct cout *o, uint32_t n)
+{
+	uint8_t meta[STORE_BLK_FIXED_LEN + STORE_COL_MAX *
+		     STORE_BLK_COLDIR_ENTRY];
+	uint64_t first, last;
+	size_t total;
+	int r;
+
+	if ((r = encode_block(&w->ce, w->crecs, w->cidx, n, meta, &total,
+			      &first, &last)) != 0 ||
+	    (r = push_boff(&w->cboffs, &w->cap_cboffs, o->nb, o->off)) != 0 ||
+	    (r = chunk_out(o->fd, STORE_KIND_BLOCK, meta, sizeof(meta),
+			   w->ce.comp, (uint32_t)total)) != 0)
+		return r;
+	o->nb++;
+	o->off += STORE_CHUNK_PREFIX_LEN + sizeof(meta) + total;
+	o->first = first < o->first ? first : o->first;
+	o->last = last > o->last ? last : o->last;
+	o->records += n;
+	return 0;
+}
+
+/* The exporter table with the file's loss totals: an 'E' chunk before
+ * the blocks (kind 'E') or the trailer (kind 'T'). */
+static int compact_table(struct store_writer *w, struct cout *o,
+			 const struct store_file_info *fi, uint8_t kind)
+{
+	const struct store_exporter *e;
+	struct wire_cursor c;
+	uint8_t *meta;
+	size_t mlen, k;
+	int r;
+
+	if (kind == STORE_KIND_EXPORTERS)
+		mlen = STORE_EXP_FIRST;
+	else
+		mlen = STORE_TRL_EXPORTERS + o->nb * 8;
+	mlen += (size_t)fi->n_exporters * STORE_EXP_ENTRY_LEN;
+	if ((meta = malloc(mlen)) == NULL)
+		return -ENOMEM;
+	wire_init(&c, meta, mlen);
+	if (kind == STORE_KIND_EXPORTERS) {
+		wire_put_u32(&c, fi->n_exporters);
+	} else {
+		wire_put_u64(&c, o->records != 0 ? o->first : 0);
+		wire_put_u64(&c, o->last);
+		wire_put_u64(&c, o->records);
+		wire_put_u32(&c, (uint32_t)o->nb);
+		wire_put_u32(&c, fi->n_exporters);
+	}
+	for (k = 0; k < fi->n_exporters; k++) {
+		e = &fi->exporters[k];
+		put_exp_entry(&c, k, e->addr, e->family, e->version,
+			      e->domain, e->lost, e->lost_datagrams);
+	}
+	if (kind == STORE_KIND_TRAILER)
+		for (k = 0; k < o->nb; k++)
+			wire_put_u64(&c, w->cboffs[k]);
+	r = chunk_out(o->fd, kind, meta, (uint32_t)mlen, NULL, 0);
+	free(meta);
+	if (r == 0)
+		o->off += STORE_CHUNK_PREFIX_LEN + mlen;
+	return r;
+}
+
+/*
+ * Blocks are cut every sync_ms / 2 so that a crash loses little, and a
+ * small block pays its dictionaries and zstd tables often.  A finished
+ * file is therefore rewritten here with blocks of ccap records: read back
+ * block by block in arrival order (memory: one compacted block, however
+ * large the period), written to PATH.compact, fsynced, and renamed over
+ * PATH (the .current).  At every moment PATH is a complete file, the old
+ * one or the new one, so a crash loses and duplicates nothing; a
+ * .compact a crash left is removed at the next start (recover()).
+ * 1 compacted, 0 nothing to gain, -errno (PATH untouched).
+ */
+static int compact(struct store_writer *w, const char *path)
+{
+	const struct store_file_info *fi;
+	struct store_block_summary sum;
+	const struct store_cols *c;
+	struct store_file *f = NULL;
+	struct cout o = { -1, STORE_HDR_LEN, UINT64_MAX, 0, 0, 0 };
+	uint8_t h[STORE_HDR_LEN];
+	char tmp[STORE_PATH_MAX], err[256];
+	struct wire_cursor wc;
+	struct iovec iov;
+	struct stat st;
+	uint64_t toff;
+	uint32_t n = 0;
+	size_t k;
+	int fd, r, e;
+
+	if ((r = store_file_open(path, &f, err, sizeof(err))) != 0)
+		return r;
+	fi = store_file_info(f);
+	if (!fi->complete || fi->damaged) {
+		r = -EBADMSG;
+		goto out_file;
+	}
+	if (fi->n_blocks < 2) {
+		r = 0;
+		goto out_file;
+	}
+	if ((r = compact_ready(w)) != 0)
+		goto out_file;
+	/* The header as written, but for the block capacity. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		r = -errno;
+		goto out_file;
+	}
+	if (pread(fd, h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
+	    fstat(fd, &st) == -1) {
+		close(fd);
+		r = -EIO;
+		goto out_file;
+	}
+	close(fd);
+	wire_init(&wc, h + STORE_HDR_BLOCK_CAP, 4);
+	wire_put_u32(&wc, w->ccap);
+	wire_init(&wc, h + STORE_HDR_CRC, 4);
+	wire_put_u32(&wc, store_crc32c(0, h, STORE_HDR_CRC));
+	if (snprintf(tmp, sizeof(tmp), "%s" STORE_SUFFIX_COMPACT, path) >=
+	    (int)sizeof(tmp)) {
+		r = -ENAMETOOLONG;
+		goto out_file;
+	}
+	o.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (o.fd == -1) {
+		r = -errno;
+		goto out_file;
+	}
+	iov.iov_base = h;
+	iov.iov_len = sizeof(h);
+	if ((r = write_all(o.fd, &iov, 1)) != 0)
+		goto out_tmp;
+	if (fi->n_exporters != 0 &&
+	    (r = compact_table(w, &o, fi, STORE_KIND_EXPORTERS)) != 0)
+		goto out_tmp;
+	while ((r = store_file_next_block(f, &sum)) == 1) {
+		if ((r = store_file_read_block(f, STORE_COLS_ALL, &c)) != 0)
+			goto out_tmp;
+		for (k = 0; k < c->n; k++) {
+			store_cols_record(f, c, k, &w->crecs[n]);
+			w->cidx[n] = c->exporter[k];
+			if (++n == w->ccap) {
+				if ((r = compact_block(w, &o, n)) != 0)
+					goto out_tmp;
+				n = 0;
+			}
+		}
+	}
+	if (r != 0 || (n != 0 && (r = compact_block(w, &o, n)) != 0))
+		goto out_tmp;
+	if (o.records != fi->records) {
+		r = -EBADMSG;
+		goto out_tmp;
+	}
+	toff = o.off;
+	if ((r = compact_table(w, &o, fi, STORE_KIND_TRAILER)) != 0 ||
+	    (r = footer_out(o.fd, toff)) != 0)
+		goto out_tmp;
+	o.off += STORE_FTR_LEN;
+	if (fsync(o.fd) == -1) {
+		r = -errno;
+		goto out_tmp;
+	}
+	close(o.fd);
+	o.fd = -1;
+	if (rename(tmp, path) == -1) {
+		r = -errno;
+		goto out_tmp;
+	}
+	if (o.off < (uint64_t)st.st_size)
+		atomic_fetch_sub(&w->st_bytes, (uint64_t)st.st_size - o.off);
+	else
+		count(&w->st_bytes, o.off - (uint64_t)st.st_size);
+	store_file_close(f);
+	return 1;
+out_tmp:
+	e = r;
+	if (o.fd != -1)
+		close(o.fd);
+	unlink(tmp);
+	r = e;
+out_file:
+	store_file_close(f);
+	return r;
+}
+
+/* ---- finish thread ------------------------------------------------------------- */
 
 /* Moves tmp to a final name that does not exist yet: link() fails with
  * EEXIST where rename() would replace.  Returns the name used (malloc'd)
@@ -1006,6 +1340,7 @@ static void finish(struct store_writer *w, struct finish_job *j)
 {
 	char *placed;
 	int e;
+	int r;
 
 	if (fsync(j->fd) == -1) {
 		e = errno;
@@ -1014,6 +1349,14 @@ static void finish(struct store_writer *w, struct finish_job *j)
 		       strerror(e));
 	}
 	close(j->fd);
+	r = compact(w, j->tmp_path);
+	if (r == 1) {
+		count(&w->st_compacted, 1);
+	} else if (r < 0) {
+		count(&w->st_not_compacted, 1);
+		notify(w, LOG_WARNING, "%s: not compacted: %s (kept as "
+		       "written)", j->tmp_path, strerror(-r));
+	}
 	placed = place_file(j->tmp_path, j->final_path);
 	if (placed == NULL) {
 		e = errno;
@@ -1072,12 +1415,46 @@ static void expire(struct store_writer *w, uint64_t now_ms)
 	store_entries_free(e, n);
 }
 
-static void *sync_main(void *arg)
+static void *fin_main(void *arg)
 {
 	struct store_writer *w = arg;
 	struct finish_job *jobs, *j;
-	struct timespec ts;
 	uint64_t last_now = 0;
+	bool stop;
+
+	pthread_mutex_lock(&w->smu);
+	for (;;) {
+		while (w->jobs == NULL && !w->stop_fin)
+			pthread_cond_wait(&w->fcv, &w->smu);
+		jobs = w->jobs;
+		w->jobs = NULL;
+		w->jobs_tail = &w->jobs;
+		stop = w->stop_fin;
+		pthread_mutex_unlock(&w->smu);
+		while ((j = jobs) != NULL) {
+			jobs = j->next;
+			finish(w, j);
+			last_now = j->now_ms;
+			free_job(j);
+			if (jobs == NULL)
+				expire(w, last_now);
+		}
+		pthread_mutex_lock(&w->smu);
+		if (stop && w->jobs == NULL)
+			break;
+	}
+	pthread_mutex_unlock(&w->smu);
+	return NULL;
+}
+
+/* ---- sync thread --------------------------------------------------------------- */
+
+/* fdatasync of the current file every sync_ms: on its own thread, so that
+ * a compaction or an expiry never delays it. */
+static void *sync_main(void *arg)
+{
+	struct store_writer *w = arg;
+	struct timespec ts;
 	int fd;
 	bool stop, dir_synced = false;
 	char *dir = NULL;
@@ -1091,13 +1468,10 @@ static void *sync_main(void *arg)
 			ts.tv_sec++;
 			ts.tv_nsec -= 1000000000;
 		}
-		while (w->jobs == NULL && !w->stop_sync)
+		while (!w->stop_sync)
 			if (pthread_cond_timedwait(&w->scv, &w->smu, &ts) ==
 			    ETIMEDOUT)
 				break;
-		jobs = w->jobs;
-		w->jobs = NULL;
-		w->jobs_tail = &w->jobs;
 		stop = w->stop_sync;
 		/* Sync through a descriptor of our own: the writer may
 		 * move on to the next file meanwhile. */
@@ -1119,16 +1493,8 @@ static void *sync_main(void *arg)
 		}
 		if (fd != -1)
 			close(fd);
-		while ((j = jobs) != NULL) {
-			jobs = j->next;
-			finish(w, j);
-			last_now = j->now_ms;
-			free_job(j);
-			if (jobs == NULL)
-				expire(w, last_now);
-		}
 		pthread_mutex_lock(&w->smu);
-		if (stop && w->jobs == NULL)
+		if (stop)
 			break;
 	}
 	pthread_mutex_unlock(&w->smu);
@@ -1144,7 +1510,7 @@ static void *sync_main(void *arg)
 static void recover(struct store_writer *w)
 {
 	struct store_entry *e;
-	char fin[STORE_PATH_MAX], *placed;
+	char fin[STORE_PATH_MAX], cpt[STORE_PATH_MAX + 16], *placed;
 	size_t n, i, len;
 
 	if (store_tree_scan(w->dir, &e, &n) != 0)
@@ -1157,6 +1523,10 @@ static void recover(struct store_writer *w)
 			continue;
 		memcpy(fin, e[i].path, len);
 		fin[len] = '\0';
+		/* A compaction the crash cut short: the .current is whole. */
+		if (snprintf(cpt, sizeof(cpt), "%s" STORE_SUFFIX_COMPACT,
+			     e[i].path) < (int)sizeof(cpt))
+			(void)unlink(cpt);
 		placed = place_file(e[i].path, fin);
 		if (placed == NULL) {
 			notify(w, LOG_WARNING, "%s: cannot rename a file of "
@@ -1199,15 +1569,16 @@ static void writer_free(struct store_writer *w)
 	free(w->exp);
 	free(w->hash);
 	free(w->boffs);
-	free(w->raw);
-	free(w->comp);
+	free(w->cboffs);
+	free(w->crecs);
+	free(w->cidx);
+	benc_clear(&w->be);
+	benc_clear(&w->ce);
 	free(w->idx);
 	free(w->sync_dir);
 	free(w->tmp_path);
 	free(w->final_path);
 	free(w->day_dir);
-	ZSTD_freeCCtx(w->cctx);
-	store_enc_free(w->enc);
 	if (w->sync_fd != -1)
 		close(w->sync_fd);
 	free(w->dir);
@@ -1219,8 +1590,6 @@ struct store_writer *store_writer_open(const struct store_writer_opts *o,
 {
 	struct store_writer *w;
 	pthread_condattr_t ca;
-	size_t raw_max = 0, s;
-	unsigned col;
 	uint32_t i;
 	int r;
 
@@ -1246,6 +1615,8 @@ struct store_writer *store_writer_open(const struct store_writer_opts *o,
 	w->handoff_ms = w->o.sync_ms / 2;
 	w->cap = o->block_records != 0 ? o->block_records :
 	    STORE_BLOCK_RECORDS;
+	w->ccap = w->cap > UINT32_MAX / STORE_COMPACT_FACTOR ? w->cap :
+	    w->cap * STORE_COMPACT_FACTOR;
 	w->nbuf = o->buffers != 0 ? o->buffers : STORE_BUFFERS;
 	if (w->nbuf < 2)
 		w->nbuf = 2;
@@ -1275,22 +1646,8 @@ struct store_writer *store_writer_open(const struct store_writer_opts *o,
 	}
 	w->n_free = w->nbuf;
 	atomic_store(&w->free_hint, w->nbuf);
-	for (col = 0; col < STORE_COL_MAX; col++) {
-		s = store_col_raw_max(col, w->cap);
-		raw_max = s > raw_max ? s : raw_max;
-		w->comp_cap += ZSTD_compressBound(s);
-	}
-	w->raw = malloc(raw_max);
-	w->comp = malloc(w->comp_cap);
-	w->cctx = ZSTD_createCCtx();
-	w->enc = store_enc_new(w->cap);
-	if (w->raw == NULL || w->comp == NULL || w->cctx == NULL ||
-	    w->enc == NULL)
+	if (benc_init(&w->be, w->cap, o->zstd_level) != 0)
 		goto nomem_w;
-	ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel,
-			       o->zstd_level != 0 ? o->zstd_level :
-			       STORE_ZSTD_LEVEL);
-	ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_checksumFlag, 1);
 	pthread_mutex_init(&w->prod_lock, NULL);
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
@@ -1300,11 +1657,16 @@ struct store_writer *store_writer_open(const struct store_writer_opts *o,
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&w->scv, &ca);
 	pthread_condattr_destroy(&ca);
+	pthread_cond_init(&w->fcv, NULL);
 
 	recover(w);
 	r = pthread_create(&w->sthr, NULL, sync_main, w);
 	if (r == 0) {
 		w->sthr_started = true;
+		r = pthread_create(&w->fthr, NULL, fin_main, w);
+	}
+	if (r == 0) {
+		w->fthr_started = true;
 		r = pthread_create(&w->thr, NULL, writer_main, w);
 		w->thr_started = r == 0;
 	}
@@ -1353,6 +1715,13 @@ int store_writer_close_stats(struct store_writer *w,
 		pthread_mutex_unlock(&w->mu);
 		pthread_join(w->thr, NULL);
 	}
+	if (w->fthr_started) {
+		pthread_mutex_lock(&w->smu);
+		w->stop_fin = true;
+		pthread_cond_signal(&w->fcv);
+		pthread_mutex_unlock(&w->smu);
+		pthread_join(w->fthr, NULL);
+	}
 	if (w->sthr_started) {
 		pthread_mutex_lock(&w->smu);
 		w->stop_sync = true;
@@ -1369,6 +1738,7 @@ int store_writer_close_stats(struct store_writer *w,
 	pthread_mutex_destroy(&w->loss_mu);
 	pthread_mutex_destroy(&w->smu);
 	pthread_cond_destroy(&w->scv);
+	pthread_cond_destroy(&w->fcv);
 	writer_free(w);
 	return st.write_errors != 0 ? -EIO : 0;
 }
