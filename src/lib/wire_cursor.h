@@ -92,6 +92,22 @@ static inline void wire_put_u64(struct wire_cursor *c, uint64_t v)
 	wire_put_bytes(c, &v, 8);
 }
 
+/* Big-endian stores at a place the caller has already bounded (no cursor):
+ * table and key encoders that write fixed-width fields. */
+static inline void wire_store_be16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static inline void wire_store_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
 static inline void wire_get_bytes(struct wire_cursor *c, void *out, size_t n)
 {
 	if (!wire_need(c, n)) {

@@ -19,6 +19,7 @@
 
 #include "ktab.h"
 #include "out.h"
+#include "wire_cursor.h"
 
 #define MAX_KEYS	16
 /* Lookups issued ahead of the one being done. */
@@ -253,20 +254,6 @@ static int grow_bufs(struct agg *a, size_t n)
 	return 0;
 }
 
-static void put_be16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
 /* Prefix of len bits of a mapped-form key (IPv4 lengths count from byte
  * 12). */
 static void mask_key(uint8_t *k, unsigned len, bool v4)
@@ -322,11 +309,11 @@ static void build_field(const struct agg *a, const struct keydef *kd,
 	}
 	case K_SRCPORT:
 		for (j = 0; j < n; j++, p += kl)
-			put_be16(p, c->src_port[sel[j]]);
+			wire_store_be16(p, c->src_port[sel[j]]);
 		break;
 	case K_DSTPORT:
 		for (j = 0; j < n; j++, p += kl)
-			put_be16(p, c->dst_port[sel[j]]);
+			wire_store_be16(p, c->dst_port[sel[j]]);
 		break;
 	case K_PROTO:
 		for (j = 0; j < n; j++, p += kl)
@@ -342,11 +329,11 @@ static void build_field(const struct agg *a, const struct keydef *kd,
 		break;
 	case K_INIF:
 		for (j = 0; j < n; j++, p += kl)
-			put_be32(p, c->in_if[sel[j]]);
+			wire_store_be32(p, c->in_if[sel[j]]);
 		break;
 	case K_OUTIF:
 		for (j = 0; j < n; j++, p += kl)
-			put_be32(p, c->out_if[sel[j]]);
+			wire_store_be32(p, c->out_if[sel[j]]);
 		break;
 	case K_EXPORTER:
 		for (j = 0; j < n; j++, p += kl)
@@ -356,7 +343,7 @@ static void build_field(const struct agg *a, const struct keydef *kd,
 	case K_SRCTENANT:
 	case K_DSTTENANT:
 		for (j = 0; j < n; j++, p += kl)
-			put_be32(p, tenant_of(a, c, sel[j], kd->k));
+			wire_store_be32(p, tenant_of(a, c, sel[j], kd->k));
 		break;
 	}
 }

@@ -12,13 +12,18 @@
 #include "store_codec.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "wire_cursor.h"
+
 /* ---- CRC-32C, bytewise table: only metadata is checksummed ------------- */
 
+/* Built once per process (pthread_once), read-only afterwards: a constant
+ * in all but spelling. */
 static uint32_t crc_table[256];
-static int crc_ready;
+static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
 
 static void crc_init(void)
 {
@@ -31,17 +36,13 @@ static void crc_init(void)
 			c = c & 1 ? (c >> 1) ^ 0x82f63b78u : c >> 1;
 		crc_table[i] = c;
 	}
-	__atomic_store_n(&crc_ready, 1, __ATOMIC_RELEASE);
 }
 
 uint32_t store_crc32c(uint32_t crc, const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
 
-	/* Two threads may build the table at once; they write the same
-	 * values, so the race is harmless. */
-	if (!__atomic_load_n(&crc_ready, __ATOMIC_ACQUIRE))
-		crc_init();
+	(void)pthread_once(&crc_once, crc_init);
 	crc = ~crc;
 	while (len-- > 0)
 		crc = crc_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
@@ -600,20 +601,6 @@ static uint8_t *enc_counters(struct store_enc *e,
 	return put_planes(e, p, r, n, wr);
 }
 
-static void put_be16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
 size_t store_col_raw_max(enum store_col col, size_t n)
 {
 	/* A dictionary stream of K-byte rows: two varints, at most n rows
@@ -698,8 +685,8 @@ size_t store_col_encode(struct store_enc *e, enum store_col col,
 	case STORE_COL_IFACES:
 		for (i = 0; i < n; i++) {
 			memset(e->rows[i], 0, 16);
-			put_be32(e->rows[i], recs[i].in_if);
-			put_be32(e->rows[i] + 4, recs[i].out_if);
+			wire_store_be32(e->rows[i], recs[i].in_if);
+			wire_store_be32(e->rows[i] + 4, recs[i].out_if);
 		}
 		p = enc_rows(e, n, ROW_IFACES, p);
 		break;
@@ -707,10 +694,10 @@ size_t store_col_encode(struct store_enc *e, enum store_col col,
 		for (i = 0; i < n; i++) {
 			uint8_t *w = e->rows[i];
 
-			put_be16(w, exp_idx[i]);
-			put_be32(w + 2, recs[i].sampling_packets);
-			put_be32(w + 6, recs[i].sampling_space);
-			put_be16(w + 10, recs[i].vlan);
+			wire_store_be16(w, exp_idx[i]);
+			wire_store_be32(w + 2, recs[i].sampling_packets);
+			wire_store_be32(w + 6, recs[i].sampling_space);
+			wire_store_be16(w + 10, recs[i].vlan);
 			w[12] = recs[i].end_reason;
 			w[13] = recs[i].time_estimated;
 			w[14] = recs[i].ttl_min;

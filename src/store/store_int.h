@@ -58,4 +58,9 @@ int store_read_header(int fd, uint32_t *period_s, uint64_t *start_ms,
  * -ENOENT when it has none (being written or cut). */
 int store_peek_range(int fd, uint64_t *first_ms, uint64_t *last_ms);
 
+/* Format a message into err (NULL or len 0: nothing), for the functions
+ * that return -errno with a message. */
+void store_seterr(char *err, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 #endif

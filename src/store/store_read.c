@@ -50,20 +50,6 @@ struct store_file {
 	size_t cols_cap;
 };
 
-static void seterr(char *err, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || len == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-}
-
 /* pread of exactly len bytes: 0, -EIO when the file is shorter. */
 static int read_at(int fd, void *buf, size_t len, uint64_t off)
 {
@@ -110,25 +96,25 @@ int store_read_header(int fd, uint32_t *period_s, uint64_t *start_ms,
 	int r;
 
 	if ((r = read_at(fd, h, sizeof(h), 0)) != 0) {
-		seterr(err, errlen, "file header: %s", r == -EIO ?
+		store_seterr(err, errlen, "file header: %s", r == -EIO ?
 		       "file too short" : strerror(-r));
 		return r == -EIO ? -EBADMSG : r;
 	}
 	if (memcmp(h + STORE_HDR_MAGIC, STORE_MAGIC, STORE_MAGIC_LEN) != 0) {
-		seterr(err, errlen, "not a tflow store file (bad magic)");
+		store_seterr(err, errlen, "not a tflow store file (bad magic)");
 		return -EBADMSG;
 	}
 	wire_init(&c, h + STORE_HDR_VERSION, 2);
 	version = wire_get_u16(&c);
 	if (version != STORE_VERSION) {
-		seterr(err, errlen, "store format version %u, this reader "
+		store_seterr(err, errlen, "store format version %u, this reader "
 		       "knows %u", version, STORE_VERSION);
 		return -EPROTONOSUPPORT;
 	}
 	wire_init(&c, h + STORE_HDR_CRC, 4);
 	crc = wire_get_u32(&c);
 	if (crc != store_crc32c(0, h, STORE_HDR_CRC)) {
-		seterr(err, errlen, "file header checksum mismatch");
+		store_seterr(err, errlen, "file header checksum mismatch");
 		return -EBADMSG;
 	}
 	wire_init(&c, h + STORE_HDR_PERIOD_S, 12);
@@ -398,12 +384,12 @@ static int file_load(struct store_file *f, const char *path, char *err,
 	f->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (f->fd == -1) {
 		r = -errno;
-		seterr(err, errlen, "%s: %s", path, strerror(-r));
+		store_seterr(err, errlen, "%s: %s", path, strerror(-r));
 		return r;
 	}
 	if (fstat(f->fd, &st) == -1) {
 		r = -errno;
-		seterr(err, errlen, "%s: %s", path, strerror(-r));
+		store_seterr(err, errlen, "%s: %s", path, strerror(-r));
 		return r;
 	}
 	f->size = (uint64_t)st.st_size;
@@ -413,18 +399,18 @@ static int file_load(struct store_file *f, const char *path, char *err,
 		char m[256];
 
 		snprintf(m, sizeof(m), "%s", err != NULL ? err : "");
-		seterr(err, errlen, "%s: %s", path, m);
+		store_seterr(err, errlen, "%s: %s", path, m);
 		return r;
 	}
 	r = open_trailer(f);
 	if (r == -ENOENT)
 		r = open_walk(f);
 	if (r != 0) {
-		seterr(err, errlen, "%s: %s", path, strerror(-r));
+		store_seterr(err, errlen, "%s: %s", path, strerror(-r));
 		return r;
 	}
 	if (f->dctx == NULL && (f->dctx = ZSTD_createDCtx()) == NULL) {
-		seterr(err, errlen, "%s: out of memory", path);
+		store_seterr(err, errlen, "%s: out of memory", path);
 		return -ENOMEM;
 	}
 	f->info.n_blocks = (uint32_t)f->n_blocks;
@@ -461,7 +447,7 @@ int store_file_open(const char *path, struct store_file **out, char *err,
 	*out = NULL;
 	f = calloc(1, sizeof(*f));
 	if (f == NULL) {
-		seterr(err, errlen, "%s: out of memory", path);
+		store_seterr(err, errlen, "%s: out of memory", path);
 		return -ENOMEM;
 	}
 	f->fd = -1;

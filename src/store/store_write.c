@@ -1541,20 +1541,6 @@ static void recover(struct store_writer *w)
 	store_entries_free(e, n);
 }
 
-static void seterr(char *err, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || len == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-}
-
 static void writer_free(struct store_writer *w)
 {
 	uint32_t i;
@@ -1594,7 +1580,7 @@ struct store_writer *store_writer_open(const struct store_writer_opts *o,
 	int r;
 
 	if (o->dir == NULL || o->dir[0] == '\0') {
-		seterr(err, errlen, "no directory");
+		store_seterr(err, errlen, "no directory");
 		errno = EINVAL;
 		return NULL;
 	}
@@ -1625,7 +1611,7 @@ struct store_writer *store_writer_open(const struct store_writer_opts *o,
 		goto nomem_w;
 	r = store_mkdirs(w->dir);
 	if (r != 0) {
-		seterr(err, errlen, "%s: %s", o->dir, strerror(-r));
+		store_seterr(err, errlen, "%s: %s", o->dir, strerror(-r));
 		writer_free(w);
 		errno = -r;
 		return NULL;
@@ -1671,7 +1657,7 @@ struct store_writer *store_writer_open(const struct store_writer_opts *o,
 		w->thr_started = r == 0;
 	}
 	if (r != 0) {
-		seterr(err, errlen, "cannot start the writer: %s",
+		store_seterr(err, errlen, "cannot start the writer: %s",
 		       strerror(r));
 		store_writer_close(w);
 		errno = r;
@@ -1681,7 +1667,7 @@ struct store_writer *store_writer_open(const struct store_writer_opts *o,
 nomem_w:
 	writer_free(w);
 nomem:
-	seterr(err, errlen, "out of memory");
+	store_seterr(err, errlen, "out of memory");
 	errno = ENOMEM;
 	return NULL;
 }
