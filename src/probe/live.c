@@ -1023,22 +1023,12 @@ static void live_signal(struct live *l)
 /* The exit line: the offline stats line plus the capture's counters. */
 static void live_report(const struct live_worker_stats *st, unsigned workers)
 {
-	char reasons[1024] = "";
+	char reasons[1024];
 	struct rusage ru;
-	size_t off = 0;
-	uint64_t dropped = 0;
-	int r;
+	uint64_t dropped;
 
-	for (r = PKT_OK + 1; r < PKT_REASON_MAX; r++) {
-		if (st->pkts_dropped[r] == 0)
-			continue;
-		dropped += st->pkts_dropped[r];
-		off += (size_t)snprintf(reasons + off, sizeof(reasons) - off,
-					" %s=%" PRIu64, pkt_reason_name(r),
-					st->pkts_dropped[r]);
-		if (off >= sizeof(reasons))
-			break;
-	}
+	dropped = pkt_reasons_format(st->pkts_dropped, reasons,
+				     sizeof(reasons));
 	if (getrusage(RUSAGE_SELF, &ru) != 0)
 		memset(&ru, 0, sizeof(ru));
 	log_info("live: packets=%" PRIu64 " accounted=%" PRIu64

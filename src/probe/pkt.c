@@ -15,7 +15,9 @@
 #include "pkt.h"
 
 #include <arpa/inet.h>
+#include <inttypes.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 
 #define ETH_HLEN	14
@@ -75,6 +77,29 @@ const char *pkt_reason_name(enum pkt_reason r)
 	if ((unsigned int)r >= PKT_REASON_MAX)
 		return "unknown";
 	return reason_names[r];
+}
+
+uint64_t pkt_reasons_format(const uint64_t counts[PKT_REASON_MAX], char *buf,
+			    size_t len)
+{
+	uint64_t sum = 0;
+	size_t off = 0;
+	int r, n;
+
+	if (len > 0)
+		buf[0] = '\0';
+	for (r = PKT_OK + 1; r < PKT_REASON_MAX; r++) {
+		if (counts[r] == 0)
+			continue;
+		sum += counts[r];
+		if (off >= len)
+			continue;
+		n = snprintf(buf + off, len - off, " %s=%" PRIu64,
+			     pkt_reason_name((enum pkt_reason)r), counts[r]);
+		if (n > 0)
+			off += (size_t)n;
+	}
+	return sum;
 }
 
 bool pkt_linktype_supported(int link)

@@ -8,6 +8,7 @@
 #define TFLOW_PKT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "flow_key.h"
@@ -75,6 +76,11 @@ enum pkt_reason pkt_parse(enum pkt_linktype link, const uint8_t *data,
 
 /* Stable snake_case name of a reason ("l4_truncated"), never NULL. */
 const char *pkt_reason_name(enum pkt_reason r);
+
+/* The stats lines' list of reasons: " name=N" for each non-zero count
+ * (counts[PKT_OK] ignored), cut to fit buf.  Returns the sum of them. */
+uint64_t pkt_reasons_format(const uint64_t counts[PKT_REASON_MAX], char *buf,
+			    size_t len);
 
 /* true when the parser knows this link type. */
 bool pkt_linktype_supported(int link);

@@ -124,22 +124,12 @@ static void sink_finish(uint64_t last_ms, void *arg)
  * of accounted / sampled out / a named reason. */
 static void offline_report(const struct offline_stats *st)
 {
-	char reasons[1024] = "";
+	char reasons[1024];
 	struct rusage ru;
-	size_t off = 0;
-	uint64_t dropped = 0;
-	int r;
+	uint64_t dropped;
 
-	for (r = PKT_OK + 1; r < PKT_REASON_MAX; r++) {
-		if (st->pkts_dropped[r] == 0)
-			continue;
-		dropped += st->pkts_dropped[r];
-		off += (size_t)snprintf(reasons + off, sizeof(reasons) - off,
-					" %s=%" PRIu64, pkt_reason_name(r),
-					st->pkts_dropped[r]);
-		if (off >= sizeof(reasons))
-			break;
-	}
+	dropped = pkt_reasons_format(st->pkts_dropped, reasons,
+				     sizeof(reasons));
 	if (getrusage(RUSAGE_SELF, &ru) != 0)
 		memset(&ru, 0, sizeof(ru));
 	log_info("offline: files=%" PRIu64 " packets=%" PRIu64
