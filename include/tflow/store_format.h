@@ -27,7 +27,10 @@
 /* ---- file header ------------------------------------------------------- */
 #define STORE_MAGIC		"TFLOWSTO"	/* 8 bytes, no NUL */
 #define STORE_MAGIC_LEN		8
-#define STORE_VERSION		2
+#define STORE_VERSION		3
+/* The oldest version this reader still reads: version 2 is version 3
+ * without the PAIRS column (no record refers to its reverse). */
+#define STORE_VERSION_MIN	2
 #define STORE_HDR_LEN		64
 #define STORE_HDR_MAGIC		0	/* 8  "TFLOWSTO" */
 #define STORE_HDR_VERSION	8	/* u16 STORE_VERSION */

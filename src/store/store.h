@@ -179,6 +179,7 @@ enum store_col {
 	STORE_COL_NEXT_HOP,
 	STORE_COL_MASKS,		/* src_mask, dst_mask */
 	STORE_COL_EXPORTER,		/* exporter index, sampling, vlan, misc */
+	STORE_COL_PAIRS,		/* which records are another's reverse */
 	STORE_COL_MAX
 };
 #define STORE_COLS_ALL ((1u << STORE_COL_MAX) - 1)

@@ -112,6 +112,11 @@ struct store_enc {
 	uint64_t vals[256];		/* put_planes' dictionary */
 	uint32_t *port_cnt;		/* 65536, zero between blocks */
 	uint8_t *port_code;		/* 65536, zero between blocks */
+	/* store_enc_block(): the block's pairs and the other records. */
+	const struct tflow_record *blk;
+	size_t blk_n, nkeep;
+	uint32_t *pair;			/* 0, or distance to the partner */
+	uint32_t *keep;			/* indices of unpaired records */
 };
 
 void store_enc_free(struct store_enc *e)
@@ -132,6 +137,8 @@ void store_enc_free(struct store_enc *e)
 	free(e->plane);
 	free(e->port_cnt);
 	free(e->port_code);
+	free(e->pair);
+	free(e->keep);
 	free(e);
 }
 
@@ -160,7 +167,10 @@ struct store_enc *store_enc_new(size_t cap)
 	e->plane = malloc(n);
 	e->port_cnt = calloc(65536, sizeof(*e->port_cnt));
 	e->port_code = calloc(65536, sizeof(*e->port_code));
-	if (e->rows == NULL || e->id == NULL || e->first == NULL ||
+	e->pair = malloc(n * sizeof(*e->pair));
+	e->keep = malloc(n * sizeof(*e->keep));
+	if (e->pair == NULL || e->keep == NULL ||
+	    e->rows == NULL || e->id == NULL || e->first == NULL ||
 	    e->cnt == NULL || e->code == NULL || e->order == NULL ||
 	    e->ht == NULL || e->v[0] == NULL || e->v[1] == NULL ||
 	    e->v[2] == NULL || e->plane == NULL || e->port_cnt == NULL ||
@@ -413,6 +423,98 @@ static uint8_t *put_codes(struct store_enc *e, size_t n, size_t nm,
 	return p;
 }
 
+/*
+ * Pairs.  An exporter that sees both directions of a conversation (a
+ * router counting ingress on every interface) sends two records with the
+ * same addresses, ports and protocol, swapped; an LRU exporter sends them
+ * close together, as they end at about the same time.  The second costs
+ * only the distance back to the first in the PAIRS column; the address,
+ * port and protocol streams skip it.  Per block, so a block still decodes
+ * on its own.
+ */
+static uint64_t flow_hash(const uint8_t a[16], const uint8_t b[16],
+			  uint16_t pa, uint16_t pb, uint8_t proto)
+{
+	uint64_t h = row_hash(a) * 0x9e3779b97f4a7c15ULL ^ row_hash(b);
+
+	h += (uint64_t)pa << 24 | (uint64_t)pb << 8 | proto;
+	h ^= h >> 31;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	return h ^ h >> 29;
+}
+
+/* Record x's key (src, dst, sport, dport) is y's reversed. */
+static bool is_reverse(const struct tflow_record *x,
+		       const struct tflow_record *y)
+{
+	return x->proto == y->proto && x->ip_version == y->ip_version &&
+	    x->src_port == y->dst_port && x->dst_port == y->src_port &&
+	    memcmp(x->src_addr, y->dst_addr, 16) == 0 &&
+	    memcmp(x->dst_addr, y->src_addr, 16) == 0;
+}
+
+static bool same_key(const struct tflow_record *x,
+		     const struct tflow_record *y)
+{
+	return x->proto == y->proto && x->ip_version == y->ip_version &&
+	    x->src_port == y->src_port && x->dst_port == y->dst_port &&
+	    memcmp(x->src_addr, y->src_addr, 16) == 0 &&
+	    memcmp(x->dst_addr, y->dst_addr, 16) == 0;
+}
+
+void store_enc_block(struct store_enc *e, const struct tflow_record *recs,
+		     size_t n)
+{
+	const struct tflow_record *r;
+	size_t i, s;
+	uint32_t j;
+
+	e->blk = recs;
+	e->blk_n = n;
+	e->nkeep = 0;
+	if (n > e->cap)
+		return;
+	/* e->ht maps a key to its latest record + 1; dict_build clears it
+	 * again for itself. */
+	memset(e->ht, 0, (e->ht_mask + 1) * sizeof(*e->ht));
+	for (i = 0; i < n; i++) {
+		r = &recs[i];
+		e->pair[i] = 0;
+		s = flow_hash(r->dst_addr, r->src_addr, r->dst_port,
+			      r->src_port, r->proto) & e->ht_mask;
+		while ((j = e->ht[s]) != 0) {
+			if (is_reverse(r, &recs[j - 1])) {
+				e->pair[i] = (uint32_t)(i - (j - 1));
+				break;
+			}
+			s = (s + 1) & e->ht_mask;
+		}
+		if (e->pair[i] == 0)
+			e->keep[e->nkeep++] = (uint32_t)i;
+		s = flow_hash(r->src_addr, r->dst_addr, r->src_port,
+			      r->dst_port, r->proto) & e->ht_mask;
+		while ((j = e->ht[s]) != 0 && !same_key(r, &recs[j - 1]))
+			s = (s + 1) & e->ht_mask;
+		e->ht[s] = (uint32_t)i + 1;
+	}
+}
+
+static uint8_t *enc_pairs(struct store_enc *e, size_t n, uint8_t *p)
+{
+	uint64_t *d = e->v[0], m = 0;
+	unsigned w;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		d[i] = e->pair[i];
+		m |= d[i];
+	}
+	w = width_of(m);
+	p = put_varint(p, n - e->nkeep);
+	*p++ = (uint8_t)w;
+	return put_planes(e, p, d, n, w);
+}
+
 /* Dictionary stream of rows of K bytes: nd, nmulti (varints), the
  * dictionary as K planes, the codes. */
 static uint8_t *enc_rows(struct store_enc *e, size_t n, unsigned K,
@@ -520,16 +622,18 @@ static uint8_t *enc_times(struct store_enc *e,
 /* Ports: a dictionary of the block's frequent values (both sides), a
  * code plane per side (0: literal), the literals as hi/lo planes. */
 static uint8_t *enc_ports(struct store_enc *e,
-			  const struct tflow_record *recs, size_t n,
+			  const struct tflow_record *all, size_t n,
 			  uint8_t *p)
 {
+	const uint32_t *keep = e->keep;
+#define KEPT(i) all[keep[(i)]]
 	uint64_t *key = e->v[0];
 	size_t i, nc = 0, nd, side;
 	uint32_t port;
 
 	for (i = 0; i < n; i++) {
-		e->port_cnt[recs[i].src_port]++;
-		e->port_cnt[recs[i].dst_port]++;
+		e->port_cnt[KEPT(i).src_port]++;
+		e->port_cnt[KEPT(i).dst_port]++;
 	}
 	for (port = 0; port < 65536; port++)
 		if (e->port_cnt[port] >= PORT_DICT_MIN)
@@ -547,14 +651,14 @@ static uint8_t *enc_ports(struct store_enc *e,
 	for (side = 0; side < 2; side++) {
 		for (i = 0; i < n; i++)
 			e->plane[i] = e->port_code[side == 0 ?
-			    recs[i].src_port : recs[i].dst_port];
+			    KEPT(i).src_port : KEPT(i).dst_port];
 		p = put_plane8(p, e->plane, n);
 	}
 	for (side = 0; side < 4; side++) {
 		uint16_t v;
 
 		for (i = 0, nc = 0; i < n; i++) {
-			v = side < 2 ? recs[i].src_port : recs[i].dst_port;
+			v = side < 2 ? KEPT(i).src_port : KEPT(i).dst_port;
 			if (e->port_code[v] == 0)
 				e->plane[nc++] = (uint8_t)(side % 2 == 0 ?
 							   v >> 8 : v);
@@ -563,12 +667,13 @@ static uint8_t *enc_ports(struct store_enc *e,
 	}
 	/* Back to all zero for the next block, touching only what we set. */
 	for (i = 0; i < n; i++) {
-		e->port_cnt[recs[i].src_port] = 0;
-		e->port_cnt[recs[i].dst_port] = 0;
-		e->port_code[recs[i].src_port] = 0;
-		e->port_code[recs[i].dst_port] = 0;
+		e->port_cnt[KEPT(i).src_port] = 0;
+		e->port_cnt[KEPT(i).dst_port] = 0;
+		e->port_code[KEPT(i).src_port] = 0;
+		e->port_code[KEPT(i).dst_port] = 0;
 	}
 	return p;
+#undef KEPT
 }
 
 /* Packets, then bytes as packets * q + r: the mean packet size q takes
@@ -625,6 +730,8 @@ size_t store_col_raw_max(enum store_col col, size_t n)
 		return DICT_MAX(ROW_IFACES);
 	case STORE_COL_EXPORTER:
 		return DICT_MAX(ROW_EXP) + DICT_MAX(ROW_MACS);
+	case STORE_COL_PAIRS:
+		return PLANES_MAX + 11 + 4 * n;
 	default:
 		return 0;
 	}
@@ -646,7 +753,7 @@ size_t store_col_encode(struct store_enc *e, enum store_col col,
 	uint8_t *p = out;
 	size_t i;
 
-	if (n > e->cap)
+	if (n > e->cap || e->blk != recs || e->blk_n != n)
 		return 0;
 	switch (col) {
 	case STORE_COL_TIMES:
@@ -654,28 +761,42 @@ size_t store_col_encode(struct store_enc *e, enum store_col col,
 		break;
 	case STORE_COL_SRC_ADDR:
 	case STORE_COL_DST_ADDR:
+		/* Paired records are left out (their partner has them). */
+		for (i = 0; i < e->nkeep; i++)
+			memcpy(e->rows[i], col == STORE_COL_SRC_ADDR ?
+			       recs[e->keep[i]].src_addr :
+			       recs[e->keep[i]].dst_addr, 16);
+		p = enc_addr(e, e->nkeep, p);
+		break;
 	case STORE_COL_NEXT_HOP:
 		for (i = 0; i < n; i++)
-			memcpy(e->rows[i], col == STORE_COL_SRC_ADDR ?
-			       recs[i].src_addr : col == STORE_COL_DST_ADDR ?
-			       recs[i].dst_addr : recs[i].next_hop, 16);
+			memcpy(e->rows[i], recs[i].next_hop, 16);
 		p = enc_addr(e, n, p);
 		break;
 	case STORE_COL_PORTS:
-		p = enc_ports(e, recs, n, p);
+		p = enc_ports(e, recs, e->nkeep, p);
 		break;
 	case STORE_COL_PROTO:
+		for (i = 0; i < e->nkeep; i++) {
+			memset(e->rows[i], 0, 16);
+			e->rows[i][0] = recs[e->keep[i]].proto;
+			e->rows[i][1] = recs[e->keep[i]].ip_version;
+		}
+		p = enc_rows(e, e->nkeep, ROW_PAIR, p);
+		break;
+	case STORE_COL_PAIRS:
+		p = enc_pairs(e, n, p);
+		break;
 	case STORE_COL_TOS_FLAGS:
 	case STORE_COL_MASKS:
 		for (i = 0; i < n; i++) {
 			const struct tflow_record *r = &recs[i];
 
 			memset(e->rows[i], 0, 16);
-			e->rows[i][0] = col == STORE_COL_PROTO ? r->proto :
-			    col == STORE_COL_TOS_FLAGS ? r->tos : r->src_mask;
-			e->rows[i][1] = col == STORE_COL_PROTO ? r->ip_version :
-			    col == STORE_COL_TOS_FLAGS ? r->tcp_flags :
-			    r->dst_mask;
+			e->rows[i][0] = col == STORE_COL_TOS_FLAGS ? r->tos :
+			    r->src_mask;
+			e->rows[i][1] = col == STORE_COL_TOS_FLAGS ?
+			    r->tcp_flags : r->dst_mask;
 		}
 		p = enc_rows(e, n, ROW_PAIR, p);
 		break;
@@ -1122,6 +1243,36 @@ static void dec_counters(struct rd *r, size_t n, struct store_cols *c,
 		c->bytes[i] = c->packets[i] * c->bytes[i] + tmp[i];
 }
 
+/* The PAIRS stream: npaired, the width, the distances (0: none), each
+ * at most the record's index; exactly npaired of them non-zero. */
+static void dec_pairs(struct rd *r, size_t n, struct store_misc *m,
+		      uint64_t *tmp)
+{
+	uint64_t np = get_varint(r);
+	unsigned w = get_u8(r);
+	size_t i, cnt = 0;
+
+	if (r->err || np > n || w > 4) {
+		r->err = 1;
+		return;
+	}
+	get_planes(r, n, w, tmp);
+	if (r->err)
+		return;
+	for (i = 0; i < n; i++) {
+		if (tmp[i] > i) {
+			r->err = 1;
+			return;
+		}
+		m->pair[i] = (uint32_t)tmp[i];
+		cnt += tmp[i] != 0;
+	}
+	if (cnt != np)
+		r->err = 1;
+	else
+		m->npaired = (size_t)np;
+}
+
 static uint16_t get_be16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] << 8 | p[1]);
@@ -1142,35 +1293,47 @@ int store_col_decode(enum store_col col, const uint8_t *raw, size_t len,
 	struct rd r = { raw, raw + len, m->scratch + 40 * n,
 			m->scratch + store_col_scratch_len(n), 0 };
 	const uint8_t *w;
-	size_t i;
+	size_t i, nk = n - m->npaired;	/* records not paired */
 
+	if (m->npaired > n)
+		return -EBADMSG;
 	switch (col) {
 	case STORE_COL_TIMES:
 		dec_times(&r, n, c);
 		break;
 	case STORE_COL_SRC_ADDR:
-		dec_dict(&r, n, 16, 1, tab, c->src_addr[0], 16);
+		dec_dict(&r, nk, 16, 1, tab, c->src_addr[0], 16);
 		break;
 	case STORE_COL_DST_ADDR:
-		dec_dict(&r, n, 16, 1, tab, c->dst_addr[0], 16);
+		dec_dict(&r, nk, 16, 1, tab, c->dst_addr[0], 16);
 		break;
 	case STORE_COL_NEXT_HOP:
 		dec_dict(&r, n, 16, 1, tab, c->next_hop[0], 16);
 		break;
 	case STORE_COL_PORTS:
-		dec_ports(&r, n, c);
+		dec_ports(&r, nk, c);
 		break;
 	case STORE_COL_PROTO:
+		dec_dict(&r, nk, ROW_PAIR, 0, tab, rows, ROW_PAIR);
+		if (r.err)
+			break;
+		for (i = 0; i < nk; i++) {
+			c->proto[i] = rows[2 * i];
+			c->ip_version[i] = rows[2 * i + 1];
+		}
+		break;
+	case STORE_COL_PAIRS:
+		dec_pairs(&r, n, m, tmp);
+		break;
 	case STORE_COL_TOS_FLAGS:
 	case STORE_COL_MASKS:
 		dec_dict(&r, n, ROW_PAIR, 0, tab, rows, ROW_PAIR);
 		if (r.err)
 			break;
 		{
-			uint8_t *a = col == STORE_COL_PROTO ? c->proto :
-			    col == STORE_COL_TOS_FLAGS ? c->tos : c->src_mask;
-			uint8_t *b = col == STORE_COL_PROTO ? c->ip_version :
-			    col == STORE_COL_TOS_FLAGS ? c->tcp_flags :
+			uint8_t *a = col == STORE_COL_TOS_FLAGS ? c->tos :
+			    c->src_mask;
+			uint8_t *b = col == STORE_COL_TOS_FLAGS ? c->tcp_flags :
 			    c->dst_mask;
 
 			for (i = 0; i < n; i++) {
@@ -1220,4 +1383,75 @@ int store_col_decode(enum store_col col, const uint8_t *raw, size_t len,
 	if (r.err || r.p != r.end)
 		return -EBADMSG;
 	return 0;
+}
+
+unsigned store_cols_closure(unsigned mask, unsigned ncols)
+{
+	const unsigned addrs = 1u << STORE_COL_SRC_ADDR |
+	    1u << STORE_COL_DST_ADDR;
+	const unsigned paired = addrs | 1u << STORE_COL_PORTS |
+	    1u << STORE_COL_PROTO;
+
+	if (ncols <= STORE_COL_PAIRS)	/* version 2: nothing is paired */
+		return mask & ~(1u << STORE_COL_PAIRS);
+	if (mask & addrs)
+		mask |= addrs;
+	if (mask & paired)
+		mask |= 1u << STORE_COL_PAIRS;
+	return mask;
+}
+
+/*
+ * The unpaired records' values sit at the front of each array, in order.
+ * Walking back, each moves to its own index (never below where it is, so
+ * nothing unread is overwritten); then walking forward a paired record
+ * copies from its partner, which is before it and already in place.
+ */
+void store_cols_unpair(struct store_cols *c, const struct store_misc *m,
+		       unsigned mask, size_t n)
+{
+	const uint32_t *pr = m->pair;
+	bool addr = mask & 1u << STORE_COL_SRC_ADDR;
+	bool ports = mask & 1u << STORE_COL_PORTS;
+	bool proto = mask & 1u << STORE_COL_PROTO;
+	size_t i, k, j;
+
+	if (m->npaired == 0 || !(addr || ports || proto))
+		return;
+	k = n - m->npaired;
+	for (i = n; i-- > 0;) {
+		if (pr[i] != 0)
+			continue;
+		if (--k == i)
+			break;	/* no pair before i: the rest are in place */
+		if (addr) {
+			memcpy(c->src_addr[i], c->src_addr[k], 16);
+			memcpy(c->dst_addr[i], c->dst_addr[k], 16);
+		}
+		if (ports) {
+			c->src_port[i] = c->src_port[k];
+			c->dst_port[i] = c->dst_port[k];
+		}
+		if (proto) {
+			c->proto[i] = c->proto[k];
+			c->ip_version[i] = c->ip_version[k];
+		}
+	}
+	for (i = 0; i < n; i++) {
+		if (pr[i] == 0)
+			continue;
+		j = i - pr[i];
+		if (addr) {
+			memcpy(c->src_addr[i], c->dst_addr[j], 16);
+			memcpy(c->dst_addr[i], c->src_addr[j], 16);
+		}
+		if (ports) {
+			c->src_port[i] = c->dst_port[j];
+			c->dst_port[i] = c->src_port[j];
+		}
+		if (proto) {
+			c->proto[i] = c->proto[j];
+			c->ip_version[i] = c->ip_version[j];
+		}
+	}
 }

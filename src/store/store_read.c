@@ -106,9 +106,10 @@ int store_read_header(int fd, uint32_t *period_s, uint64_t *start_ms,
 	}
 	wire_init(&c, h + STORE_HDR_VERSION, 2);
 	version = wire_get_u16(&c);
-	if (version != STORE_VERSION) {
+	if (version < STORE_VERSION_MIN || version > STORE_VERSION) {
 		store_seterr(err, errlen, "store format version %u, this reader "
-		       "knows %u", version, STORE_VERSION);
+		       "knows %u to %u", version, STORE_VERSION_MIN,
+		       STORE_VERSION);
 		return -EPROTONOSUPPORT;
 	}
 	wire_init(&c, h + STORE_HDR_CRC, 4);
@@ -502,6 +503,7 @@ static void free_cols(struct store_file *f)
 	free(f->misc.src_mac);
 	free(f->misc.dst_mac);
 	free(f->misc.scratch);
+	free(f->misc.pair);
 	memset(c, 0, sizeof(*c));
 	memset(&f->misc, 0, sizeof(f->misc));
 	f->cols_cap = 0;
@@ -629,6 +631,7 @@ static int cols_reserve(struct store_file *f, size_t n)
 	ALLOC_COL(f->misc.src_mac, n);
 	ALLOC_COL(f->misc.dst_mac, n);
 	ALLOC_COL(f->misc.scratch, store_col_scratch_len(n));
+	ALLOC_COL(f->misc.pair, n);
 	f->cols_cap = n;
 	return 0;
 }
@@ -636,7 +639,7 @@ static int cols_reserve(struct store_file *f, size_t n)
 int store_file_read_block(struct store_file *f, unsigned mask,
 			  const struct store_cols **out)
 {
-	unsigned col;
+	unsigned col, k;
 	size_t got;
 	int r;
 
@@ -649,7 +652,11 @@ int store_file_read_block(struct store_file *f, unsigned mask,
 	if ((r = cols_reserve(f, f->cur_n != 0 ? f->cur_n : 1)) != 0)
 		return r;
 	f->cols.n = f->cur_n;
-	for (col = 0; col < STORE_COL_MAX; col++) {
+	f->misc.npaired = 0;
+	mask = store_cols_closure(mask, f->cur_ncols);
+	/* PAIRS first: the paired columns' streams are sized by it. */
+	for (k = 0; k < STORE_COL_MAX; k++) {
+		col = k == 0 ? STORE_COL_PAIRS : k - 1;
 		if (!(mask & (1u << col)))
 			continue;
 		if (col >= f->cur_ncols ||
@@ -671,6 +678,7 @@ int store_file_read_block(struct store_file *f, unsigned mask,
 				     &f->misc) != 0)
 			goto damaged;
 	}
+	store_cols_unpair(&f->cols, &f->misc, mask, f->cur_n);
 	*out = &f->cols;
 	return 0;
 damaged:

@@ -886,6 +886,7 @@ static int encode_block(struct benc *be, const struct tflow_record *recs,
 	wire_put_bytes(&c, protos, sizeof(protos));
 	wire_init(&cd, meta + STORE_BLK_COLDIR,
 		  STORE_COL_MAX * STORE_BLK_COLDIR_ENTRY);
+	store_enc_block(be->enc, recs, n);
 	for (col = 0; col < STORE_COL_MAX; col++) {
 		raw_len = store_col_encode(be->enc, col, recs, idx, n,
 					   be->raw);

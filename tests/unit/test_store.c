@@ -1056,6 +1056,215 @@ static void test_bytes_per_record(void **state)
 
 /* Files in the tree that are neither finished nor .current (a .compact
  * left behind), or .current: 0 each after a clean close. */
+/* ---- pairs: a record that is another's reverse --------------------------------------- */
+
+/* Writes recs into a fresh directory, reads them back (every column, and
+ * each paired column on its own), checks them; returns the bytes on disk. */
+static uint64_t pairs_roundtrip(const char *dir, const struct tflow_record *in,
+				size_t n)
+{
+	static const unsigned masks[] = {
+		1u << STORE_COL_SRC_ADDR, 1u << STORE_COL_DST_ADDR,
+		1u << STORE_COL_PORTS, 1u << STORE_COL_PROTO,
+		1u << STORE_COL_PORTS | 1u << STORE_COL_TIMES,
+	};
+	struct store_block_summary sum;
+	const struct store_cols *c;
+	struct store_writer *w;
+	struct store_file *f;
+	struct tflow_record *out;
+	struct stat sb;
+	char **paths, err[256];
+	size_t got, i, k, m, np;
+	uint64_t bytes;
+
+	mkdir(dir, 0755);
+	w = wopen(dir, 300, 0);
+	for (i = 0; i < n; i++)
+		assert_int_equal(store_writer_add(w, &in[i], T0 + 1000), 0);
+	assert_int_equal(store_writer_close(w), 0);
+	np = list(dir, &paths);
+	assert_int_equal(np, 1);
+	assert_int_equal(stat(paths[0], &sb), 0);
+	bytes = (uint64_t)sb.st_size;
+	out = read_file(paths[0], &got, NULL, NULL);
+	assert_int_equal(got, n);
+	for (i = 0; i < n; i++)
+		assert_rec_eq(&in[i], &out[i]);
+	free(out);
+	for (m = 0; m < sizeof(masks) / sizeof(masks[0]); m++) {
+		assert_int_equal(store_file_open(paths[0], &f, err,
+						 sizeof(err)), 0);
+		i = 0;
+		while (store_file_next_block(f, &sum) == 1) {
+			assert_int_equal(store_file_read_block(f, masks[m], &c),
+					 0);
+			for (k = 0; k < c->n; k++, i++) {
+				if (masks[m] & 1u << STORE_COL_SRC_ADDR)
+					assert_memory_equal(c->src_addr[k],
+							    in[i].src_addr, 16);
+				if (masks[m] & 1u << STORE_COL_DST_ADDR)
+					assert_memory_equal(c->dst_addr[k],
+							    in[i].dst_addr, 16);
+				if (masks[m] & 1u << STORE_COL_PORTS) {
+					assert_int_equal(c->src_port[k],
+							 in[i].src_port);
+					assert_int_equal(c->dst_port[k],
+							 in[i].dst_port);
+				}
+				if (masks[m] & 1u << STORE_COL_PROTO) {
+					assert_int_equal(c->proto[k],
+							 in[i].proto);
+					assert_int_equal(c->ip_version[k],
+							 in[i].ip_version);
+				}
+			}
+		}
+		assert_int_equal(i, n);
+		store_file_close(f);
+	}
+	free_list(paths, np);
+	return bytes;
+}
+
+static void test_pairs(void **state)
+{
+	enum { N = 40000 };
+	struct tflow_record *in = calloc(N, sizeof(*in));
+	char d1[300];
+	uint64_t paired;
+	size_t i, j;
+
+	(void)state;
+	assert_non_null(in);
+	/* Conversations: a request, and its reply 1 to 299 records later
+	 * (or never); IPv4 and IPv6; repeats of a key (an active timeout)
+	 * pair with the latest; near misses that must not pair. */
+	for (i = 0; i < N; i++)
+		in[i].proto = 0xff;	/* slot free */
+	for (i = 0; i < N; i++) {
+		struct tflow_record *q, *a;
+		uint64_t x = rnd();
+
+		if (in[i].proto != 0xff)
+			continue;
+		q = &in[i];
+		typical(q, i, T0 + i);
+		q->src_port = (uint16_t)(32768 + x % 20000);
+		v4(q->dst_addr, 100, 64, (uint8_t)(x >> 20), (uint8_t)skewed(50));
+		if (x % 5 == 0) {
+			q->ip_version = 6;
+			q->dst_addr[0] = 0x20;
+			q->dst_addr[15] = (uint8_t)(x >> 40);
+			q->src_addr[0] = 0x2a;
+			q->src_addr[15] = (uint8_t)i;
+		}
+		q->proto = x % 3 == 0 ? 17 : 6;
+		q->in_if = 2;
+		q->out_if = 1;
+		j = i + 1 + (x >> 30) % 299;
+		if (j >= N || in[j].proto != 0xff || x % 11 == 0)
+			continue;	/* unanswered */
+		a = &in[j];
+		*a = *q;
+		memcpy(a->src_addr, q->dst_addr, 16);
+		memcpy(a->dst_addr, q->src_addr, 16);
+		a->src_port = q->dst_port;
+		a->dst_port = q->src_port;
+		a->in_if = 1;
+		a->out_if = 2;
+		a->packets = q->packets * 3;
+		a->octets = a->packets * 1500;
+		switch ((x >> 50) % 16) {
+		case 0:		/* another protocol: no pair */
+			a->proto = 132;
+			break;
+		case 1:		/* same first bytes, other IP version */
+			if (a->ip_version == 4) {
+				a->ip_version = 6;
+			}
+			break;
+		case 2:		/* ports not swapped */
+			a->src_port = q->src_port;
+			a->dst_port = q->dst_port;
+			break;
+		case 3:		/* its own reverse */
+			memcpy(a->src_addr, a->dst_addr, 16);
+			a->src_port = a->dst_port;
+			break;
+		default:
+			break;
+		}
+	}
+	/* The encoder finds exactly the replies (checked against a brute
+	 * force search of the 1000 records before each), each pointing
+	 * at the latest record it reverses. */
+	{
+		struct store_enc *e = store_enc_new(N);
+		uint16_t *idx = calloc(N, sizeof(*idx));
+		uint8_t *raw = malloc(store_col_raw_max(STORE_COL_PAIRS, N));
+		struct store_misc m;
+		struct store_cols c;
+		size_t len, expect = 0, back;
+
+		assert_non_null(e);
+		assert_non_null(idx);
+		assert_non_null(raw);
+		memset(&m, 0, sizeof(m));
+		memset(&c, 0, sizeof(c));
+		m.pair = calloc(N, sizeof(*m.pair));
+		m.scratch = malloc(store_col_scratch_len(N));
+		assert_non_null(m.pair);
+		assert_non_null(m.scratch);
+		/* Not started for these records: nothing is encoded. */
+		assert_int_equal(store_col_encode(e, STORE_COL_PAIRS, in, idx,
+						  N, raw), 0);
+		store_enc_block(e, in, N);
+		len = store_col_encode(e, STORE_COL_PAIRS, in, idx, N, raw);
+		assert_true(len > 0);
+		assert_int_equal(store_col_decode(STORE_COL_PAIRS, raw, len,
+						  N, &c, &m), 0);
+		for (i = 0; i < N; i++) {
+			back = 0;
+			for (j = i; j-- > 0 && i - j <= 1000;) {
+				const struct tflow_record *x = &in[i],
+				    *y = &in[j];
+
+				if (x->proto == y->proto &&
+				    x->ip_version == y->ip_version &&
+				    x->src_port == y->dst_port &&
+				    x->dst_port == y->src_port &&
+				    memcmp(x->src_addr, y->dst_addr, 16) == 0 &&
+				    memcmp(x->dst_addr, y->src_addr, 16) == 0) {
+					back = i - j;
+					break;
+				}
+			}
+			if (m.pair[i] != back)
+				fail_msg("record %zu: pair %u, expected %zu",
+					 i, m.pair[i], back);
+			expect += back != 0;
+		}
+		assert_int_equal(m.npaired, expect);
+		print_message("store: %zu of %d records pair\n", expect, N);
+		assert_true(expect > N / 4);
+		/* A distance beyond the block's start is refused. */
+		m.npaired = 0;
+		assert_int_equal(store_col_decode(STORE_COL_PAIRS, raw, len,
+						  N / 2, &c, &m), -EBADMSG);
+		free(m.pair);
+		free(m.scratch);
+		free(raw);
+		free(idx);
+		store_enc_free(e);
+	}
+	snprintf(d1, sizeof(d1), "%s/paired", tmpdir);
+	paired = pairs_roundtrip(d1, in, N);
+	print_message("store: %d records with their replies: %.2f "
+		      "bytes/record\n", N, (double)paired / N);
+	free(in);
+}
+
 static void assert_clean_tree(const char *dir, size_t *files)
 {
 	struct store_entry *e;
@@ -1346,6 +1555,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bytes_per_record, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_compact, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pairs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_compact_crash, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_version, setup, teardown),
