@@ -1211,15 +1211,20 @@ static void dec_ports(struct rd *r, size_t n, struct store_cols *c)
 			r->err = 1;
 			return;
 		}
-		for (i = 0; i < n; i++)
-			out[i] = dict[code[side][i]];
-		if (nl == 0)
+		if (nl == 0) {
+			for (i = 0; i < n; i++)
+				out[i] = dict[code[side][i]];
 			continue;
+		}
+		/* Literals are as common as not (ephemeral ports): a
+		 * select, not a branch; j stays below nl for the load. */
 		for (i = 0, j = 0; i < n; i++) {
-			if (code[side][i] == 0) {
-				out[i] = (uint16_t)(hi[j] << 8 | lo[j]);
-				j++;
-			}
+			unsigned cd = code[side][i];
+			size_t jj = j < nl ? j : nl - 1;
+			uint16_t lit = (uint16_t)(hi[jj] << 8 | lo[jj]);
+
+			out[i] = cd == 0 ? lit : dict[cd];
+			j += cd == 0;
 		}
 	}
 }
@@ -1250,7 +1255,8 @@ static void dec_pairs(struct rd *r, size_t n, struct store_misc *m,
 {
 	uint64_t np = get_varint(r);
 	unsigned w = get_u8(r);
-	size_t i, cnt = 0;
+	size_t i, a = 0, b = 0;
+	uint64_t bad = 0;
 
 	if (r->err || np > n || w > 4) {
 		r->err = 1;
@@ -1259,15 +1265,19 @@ static void dec_pairs(struct rd *r, size_t n, struct store_misc *m,
 	get_planes(r, n, w, tmp);
 	if (r->err)
 		return;
+	/* Branch-free: both slots are written, the one not taken is
+	 * written again by a later record (or is the same slot). */
 	for (i = 0; i < n; i++) {
-		if (tmp[i] > i) {
-			r->err = 1;
-			return;
-		}
-		m->pair[i] = (uint32_t)tmp[i];
-		cnt += tmp[i] != 0;
+		uint32_t d = (uint32_t)tmp[i], z = d == 0;
+
+		bad |= tmp[i] > i;
+		m->pair[i] = d;
+		m->order[a] = (uint32_t)i;
+		m->order[n - 1 - b] = (uint32_t)i;
+		a += z;
+		b += !z;
 	}
-	if (cnt != np)
+	if (bad || b != np)
 		r->err = 1;
 	else
 		m->npaired = (size_t)np;
@@ -1405,53 +1415,58 @@ unsigned store_cols_closure(unsigned mask, unsigned ncols)
  * The unpaired records' values sit at the front of each array, in order.
  * Walking back, each moves to its own index (never below where it is, so
  * nothing unread is overwritten); then walking forward a paired record
- * copies from its partner, which is before it and already in place.
+ * copies from its partner, which is before it and already in place.  One
+ * loop per column over m->order: no branch on the data.
  */
 void store_cols_unpair(struct store_cols *c, const struct store_misc *m,
 		       unsigned mask, size_t n)
 {
-	const uint32_t *pr = m->pair;
-	bool addr = mask & 1u << STORE_COL_SRC_ADDR;
-	bool ports = mask & 1u << STORE_COL_PORTS;
-	bool proto = mask & 1u << STORE_COL_PROTO;
-	size_t i, k, j;
+	const uint32_t *pr = m->pair, *ord = m->order;
+	size_t nk = n - m->npaired, k, t;
+	uint32_t i, j;
 
-	if (m->npaired == 0 || !(addr || ports || proto))
+	if (m->npaired == 0)
 		return;
-	k = n - m->npaired;
-	for (i = n; i-- > 0;) {
-		if (pr[i] != 0)
-			continue;
-		if (--k == i)
-			break;	/* no pair before i: the rest are in place */
-		if (addr) {
-			memcpy(c->src_addr[i], c->src_addr[k], 16);
-			memcpy(c->dst_addr[i], c->dst_addr[k], 16);
+	if (mask & 1u << STORE_COL_SRC_ADDR) {
+		uint8_t (*sa)[16] = c->src_addr, (*da)[16] = c->dst_addr;
+
+		for (k = nk; k-- > 0 && (i = ord[k]) != k;) {
+			memcpy(sa[i], sa[k], 16);
+			memcpy(da[i], da[k], 16);
 		}
-		if (ports) {
-			c->src_port[i] = c->src_port[k];
-			c->dst_port[i] = c->dst_port[k];
-		}
-		if (proto) {
-			c->proto[i] = c->proto[k];
-			c->ip_version[i] = c->ip_version[k];
+		for (t = n; t-- > nk;) {
+			i = ord[t];
+			j = i - pr[i];
+			memcpy(sa[i], da[j], 16);
+			memcpy(da[i], sa[j], 16);
 		}
 	}
-	for (i = 0; i < n; i++) {
-		if (pr[i] == 0)
-			continue;
-		j = i - pr[i];
-		if (addr) {
-			memcpy(c->src_addr[i], c->dst_addr[j], 16);
-			memcpy(c->dst_addr[i], c->src_addr[j], 16);
+	if (mask & 1u << STORE_COL_PORTS) {
+		uint16_t *sp = c->src_port, *dp = c->dst_port;
+
+		for (k = nk; k-- > 0 && (i = ord[k]) != k;) {
+			sp[i] = sp[k];
+			dp[i] = dp[k];
 		}
-		if (ports) {
-			c->src_port[i] = c->dst_port[j];
-			c->dst_port[i] = c->src_port[j];
+		for (t = n; t-- > nk;) {
+			i = ord[t];
+			j = i - pr[i];
+			sp[i] = dp[j];
+			dp[i] = sp[j];
 		}
-		if (proto) {
-			c->proto[i] = c->proto[j];
-			c->ip_version[i] = c->ip_version[j];
+	}
+	if (mask & 1u << STORE_COL_PROTO) {
+		uint8_t *pt = c->proto, *iv = c->ip_version;
+
+		for (k = nk; k-- > 0 && (i = ord[k]) != k;) {
+			pt[i] = pt[k];
+			iv[i] = iv[k];
+		}
+		for (t = n; t-- > nk;) {
+			i = ord[t];
+			j = i - pr[i];
+			pt[i] = pt[j];
+			iv[i] = iv[j];
 		}
 	}
 }

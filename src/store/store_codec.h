@@ -36,6 +36,9 @@ struct store_misc {
 	 * DST_ADDR, PORTS and PROTO streams hold only the other records. */
 	uint32_t *pair;
 	size_t npaired;
+	/* n entries: the unpaired records' indices ascending, then the
+	 * paired ones' descending (built with pair, for store_cols_unpair). */
+	uint32_t *order;
 };
 
 /* The encoder's work memory (hash tables, dictionaries), sized once for

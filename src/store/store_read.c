@@ -504,6 +504,7 @@ static void free_cols(struct store_file *f)
 	free(f->misc.dst_mac);
 	free(f->misc.scratch);
 	free(f->misc.pair);
+	free(f->misc.order);
 	memset(c, 0, sizeof(*c));
 	memset(&f->misc, 0, sizeof(f->misc));
 	f->cols_cap = 0;
@@ -632,6 +633,7 @@ static int cols_reserve(struct store_file *f, size_t n)
 	ALLOC_COL(f->misc.dst_mac, n);
 	ALLOC_COL(f->misc.scratch, store_col_scratch_len(n));
 	ALLOC_COL(f->misc.pair, n);
+	ALLOC_COL(f->misc.order, n);
 	f->cols_cap = n;
 	return 0;
 }

@@ -7,11 +7,15 @@
 # 1.7 on the same records in the same run when it is installed.  Figures,
 # not a timed test: it never fails on a slow machine.
 #
-# Two stores of $N records each are generated once into $D by
+# Three stores of $N records each are generated once into $D by
 # tflow-storegen, straight through store_writer (the collector's writer):
-#   typical    sources drawn log-uniformly from 65536 (heavy hitters and a
-#              long tail), 1M destinations, 70% TCP / 25% UDP / 5% ICMP
-#   distinct   $N distinct source addresses (at most 16M)
+#   typical    --mix typical: 65536 subscribers (activity log-uniform) and
+#              Zipf-popular servers, both directions of each answered
+#              connection, in last-packet order (docs/design/storage.md,
+#              "Typical traffic")
+#   uniform    --mix uniform: every field uniform, one direction only (a
+#              worst case for the size on disk; only its size is shown)
+#   distinct   $N distinct source addresses (at most 16M), uniform mix
 # The same records are written as NetFlow v9 datagrams and replayed over
 # loopback into nfcapd (paced so that it loses nothing; checked), so nfdump
 # reads exactly the records tflow-query reads.
@@ -68,24 +72,31 @@ best_time() {
 mrate() { echo "$N / $1 / 1000000" | bc -l; }
 
 gen() {	# name, storegen arguments...
+	# Regenerated when the arguments or the generator changed; the
+	# nfcapd copy of the records goes with them.
 	name=$1; shift
-	if [ ! -s "$D/query-$name.done" ]; then
-		rm -rf "$D/query-$name"
+	key="args: $* gen: $(cksum < "$GEN" | cut -d' ' -f1)"
+	if [ "$(head -n 1 "$D/query-$name.done" 2>/dev/null)" != "$key" ]; then
+		rm -rf "$D/query-$name" "$D/query-$name.nfcapd" \
+		    "$D/query-$name.nfcapd.flows"
 		out=$("$GEN" -o "$D/query-$name" -n "$N" --v9 "$D/query-$name.v9" "$@" 2>&1)
-		echo "$out" > "$D/query-$name.done"
+		printf '%s\n%s\n' "$key" "$out" > "$D/query-$name.done"
 	fi
 	sed -n 's/.*rate=\([0-9.]*\)M\/s.*/\1/p' "$D/query-$name.done"
 }
 
 echo
 echo "== query: $N records per store, generated once in $D"
-wt=$(gen typical --sources 65536)
-wd=$(gen distinct --sources "$N" --distinct)
+wt=$(gen typical --mix typical --sources 65536)
+wu=$(gen uniform --mix uniform --sources 65536)
+wd=$(gen distinct --mix uniform --sources "$N" --distinct)
 bt=$(du -sb "$D/query-typical" | cut -f1)
+bu=$(du -sb "$D/query-uniform" | cut -f1)
 bd=$(du -sb "$D/query-distinct" | cut -f1)
-printf 'write rate (store_writer, compressed, fsynced)   %6.2f M records/s (typical), %.2f (distinct)\n' "$wt" "$wd"
-printf 'bytes per record on disk                         %6.2f typical, %.2f with every source distinct   (target <= 12)\n' \
-	"$(echo "$bt / $N" | bc -l)" "$(echo "$bd / $N" | bc -l)"
+printf 'write rate (store_writer, compressed, fsynced)   %6.2f M records/s (typical), %.2f (uniform), %.2f (distinct)\n' "$wt" "$wu" "$wd"
+printf 'bytes per record on disk                         %6.2f typical   (target <= 12)\n' "$(echo "$bt / $N" | bc -l)"
+printf '                                                 %6.2f uniform mix (worst case), %.2f with every source distinct\n' \
+	"$(echo "$bu / $N" | bc -l)" "$(echo "$bd / $N" | bc -l)"
 
 # Warm the page cache: both tools then read from memory.
 cat "$D"/query-typical/*/*/*/* > /dev/null 2>&1 || true

@@ -1213,8 +1213,10 @@ static void test_pairs(void **state)
 		memset(&m, 0, sizeof(m));
 		memset(&c, 0, sizeof(c));
 		m.pair = calloc(N, sizeof(*m.pair));
+		m.order = calloc(N, sizeof(*m.order));
 		m.scratch = malloc(store_col_scratch_len(N));
 		assert_non_null(m.pair);
+		assert_non_null(m.order);
 		assert_non_null(m.scratch);
 		/* Not started for these records: nothing is encoded. */
 		assert_int_equal(store_col_encode(e, STORE_COL_PAIRS, in, idx,
@@ -1253,6 +1255,7 @@ static void test_pairs(void **state)
 		assert_int_equal(store_col_decode(STORE_COL_PAIRS, raw, len,
 						  N / 2, &c, &m), -EBADMSG);
 		free(m.pair);
+		free(m.order);
 		free(m.scratch);
 		free(raw);
 		free(idx);
