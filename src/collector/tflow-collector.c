@@ -471,9 +471,10 @@ static void store_report(struct collector *co)
 		return;
 	fprintf(stderr, PROG ": store dir=%s records=%" PRIu64 " dropped=%"
 		PRIu64 " files=%" PRIu64 " bytes=%" PRIu64 " expired_files=%"
-		PRIu64 " write_errors=%" PRIu64 "\n", co->sopts.dir,
+		PRIu64 " write_errors=%" PRIu64 " compacted=%" PRIu64
+		" not_compacted=%" PRIu64 "\n", co->sopts.dir,
 		st.records, st.dropped, st.files, st.bytes, st.expired_files,
-		st.write_errors);
+		st.write_errors, st.compacted, st.not_compacted);
 	fflush(stderr);
 }
 

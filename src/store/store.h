@@ -24,7 +24,7 @@
  * for several receive threads, a version and datagram count in
  * store_writer_note_loss(), store_writer_close_stats(), and
  * store_parse_size(); the reader gained store_file_reopen(); the writer
- * compacts finished files (store_writer_get_compact_stats()).
+ * compacts finished files (compacted, not_compacted in the stats).
  */
 #ifndef TFLOW_STORE_H
 #define TFLOW_STORE_H
@@ -105,6 +105,8 @@ struct store_writer_stats {
 	uint64_t bytes;			/* written */
 	uint64_t expired_files;
 	uint64_t write_errors;
+	uint64_t compacted;		/* see STORE_COMPACT_FACTOR */
+	uint64_t not_compacted;
 };
 void store_writer_get_stats(struct store_writer *w,
 			    struct store_writer_stats *out);
@@ -117,12 +119,9 @@ void store_writer_get_stats(struct store_writer *w,
  * cut or damaged, no memory, a write error; said in a LOG_WARNING line).
  */
 #define STORE_COMPACT_FACTOR 4
-struct store_compact_stats {
-	uint64_t compacted;
-	uint64_t not_compacted;
-};
-void store_writer_get_compact_stats(struct store_writer *w,
-				    struct store_compact_stats *out);
+/* A file whose blocks are nearly full (7/8 on average) and hold at least
+ * this many records each is not compacted. */
+#define STORE_COMPACT_MIN_CAP 16384
 
 /* Write what is buffered, finish the current file, stop the threads and
  * free w.  0, or -EIO when some write failed during the writer's life

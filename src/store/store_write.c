@@ -379,11 +379,6 @@ void store_writer_get_stats(struct store_writer *w,
 	out->bytes = atomic_load(&w->st_bytes);
 	out->expired_files = atomic_load(&w->st_expired);
 	out->write_errors = atomic_load(&w->st_errors);
-}
-
-void store_writer_get_compact_stats(struct store_writer *w,
-				    struct store_compact_stats *out)
-{
 	out->compacted = atomic_load(&w->st_compacted);
 	out->not_compacted = atomic_load(&w->st_not_compacted);
 }
@@ -1194,7 +1189,11 @@ static int compact(struct store_writer *w, const char *path)
 		r = -EBADMSG;
 		goto out_file;
 	}
-	if (fi->n_blocks < 2) {
+	/* Large full blocks (a high rate: blocks filled before their
+	 * 500 ms) gain little (9.72 -> 9.25 B/record on the typical mix)
+	 * for twice the writer's work, which a high rate cannot spare. */
+	if (fi->n_blocks < 2 || (w->cap >= STORE_COMPACT_MIN_CAP &&
+	    fi->records / fi->n_blocks >= w->cap - w->cap / 8)) {
 		r = 0;
 		goto out_file;
 	}

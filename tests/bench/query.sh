@@ -109,6 +109,27 @@ rss=$(peak_rss_kb "$Q" -R "$D/query-distinct" -A srcip --top 10 --by bytes)
 printf 'tflow-query -A srcip --top 10, %s distinct    %6.2f M records/s (%.3f s), peak RSS %.0f MiB  (target < 1024 MiB; nfdump 1.85 GB for 12M)\n' \
 	"$N" "$(mrate "$tt")" "$tt" "$(echo "$rss / 1024" | bc -l)"
 
+# The same typical records through the real receive path: the v9
+# datagrams replayed over loopback into tflow-collector --write (decode,
+# store_writer, compaction at close), not straight into store_writer.
+COLLECTOR=$B/tflow-collector
+if [ -x "$COLLECTOR" ] && [ -x "$CAP" ]; then
+	cdir=$D/query-typical.collector
+	rm -rf "$cdir"; mkdir -p "$cdir"
+	"$COLLECTOR" --listen "127.0.0.1:$PORT" --write "$cdir" --rotate 3600 \
+		> "$cdir.log" 2>&1 &
+	cp=$!
+	sleep 0.5
+	"$CAP" -p "$PORT" -R "$DPS" "$D/query-typical.v9" > /dev/null 2>&1
+	sleep 1
+	kill "$cp"; wait "$cp" || true
+	crec=$(sed -n 's/.*store dir=.* records=\([0-9]*\).*/\1/p' "$cdir.log" | tail -n 1)
+	cb=$(du -sb "$cdir" | cut -f1)
+	printf 'tflow-collector --write, same v9 datagrams      %6.2f bytes per record typical (%s of %s records stored)\n' \
+		"$(echo "$cb / ${crec:-1}" | bc -l)" "${crec:-?}" "$N"
+	rm -rf "$cdir"
+fi
+
 if ! command -v nfcapd >/dev/null || ! command -v nfdump >/dev/null; then
 	echo "nfdump not installed (apt-get install nfdump): no side-by-side figures"
 	exit 0

@@ -1306,7 +1306,6 @@ static void test_compact(void **state)
 		{ 8, { 1500, 33, 1 } },		/* 46.9 compacted blocks */
 		{ 7, { 28, 29, 27 } },		/* one block, one and a bit */
 	};
-	struct store_compact_stats cs;
 	struct store_writer_stats st;
 	struct store_block_summary sum;
 	struct tflow_record r, *out;
@@ -1330,8 +1329,8 @@ static void test_compact(void **state)
 				typical(&r, seq++, now);
 				assert_int_equal(store_writer_add(w, &r, now), 0);
 			}
-		store_writer_get_compact_stats(w, &cs);
 		assert_int_equal(store_writer_close_stats(w, &st), 0);
+		assert_int_equal(st.not_compacted, 0);
 		assert_int_equal(st.records, seq);
 		assert_int_equal(st.dropped, 0);
 		assert_int_equal(st.files, 3);
@@ -1370,10 +1369,10 @@ static void test_compact(void **state)
 			}
 			store_file_close(f);
 		}
-		/* Two files were finished (and compacted when it paid)
-		 * before the close; none was kept as written. */
-		assert_true(cs.compacted <= 2);
-		assert_int_equal(cs.not_compacted, 0);
+		/* Three files were finished (and compacted when it paid);
+		 * none was kept as written. */
+		assert_true(st.compacted <= 3);
+		assert_int_equal(st.not_compacted, 0);
 		for (i = 0; i < n_notes; i++)
 			assert_null(strstr(notes[i], "not compacted"));
 		free_list(paths, n);
@@ -1388,6 +1387,37 @@ static void test_compact(void **state)
  * compacted copy.  The next start removes the .compact and keeps the
  * .current: every record once, none lost, no file twice.
  */
+/* Full blocks (a high rate) are not compacted: little to gain for twice
+ * the writer's work. */
+static void test_compact_full(void **state)
+{
+	struct store_writer_stats st;
+	const struct store_file_info *fi;
+	struct store_file *f;
+	struct tflow_record r, *out;
+	struct store_writer *w;
+	char **paths;
+	size_t n, got, i;
+
+	(void)state;
+	w = wopen(tmpdir, 300, STORE_COMPACT_MIN_CAP);
+	for (i = 0; i < 3 * STORE_COMPACT_MIN_CAP; i++) {
+		typical(&r, i, T0 + 1000);
+		assert_int_equal(store_writer_add(w, &r, T0 + 1000), 0);
+	}
+	assert_int_equal(store_writer_close_stats(w, &st), 0);
+	assert_int_equal(st.compacted, 0);
+	assert_int_equal(st.not_compacted, 0);
+	n = list(tmpdir, &paths);
+	assert_int_equal(n, 1);
+	out = read_file(paths[0], &got, &fi, &f);
+	assert_int_equal(got, 3 * STORE_COMPACT_MIN_CAP);
+	assert_int_equal(fi->n_blocks, 3);
+	store_file_close(f);
+	free(out);
+	free_list(paths, n);
+}
+
 static void test_compact_crash(void **state)
 {
 	struct tflow_record r, *out;
@@ -1559,6 +1589,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_compact, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pairs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_compact_full, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_compact_crash, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_version, setup, teardown),
