@@ -370,6 +370,14 @@ static size_t dict_build(struct store_enc *e, size_t n, size_t *nmulti)
 
 	memset(e->ht, 0, (e->ht_mask + 1) * sizeof(*e->ht));
 	for (i = 0; i < n; i++) {
+		/* Runs (one exporter, one next hop, a flow's two records)
+		 * skip the hash. */
+		if (i != 0 && memcmp(e->rows[i - 1], e->rows[i], 16) == 0) {
+			id = e->id[i - 1];
+			e->cnt[id]++;
+			e->id[i] = id;
+			continue;
+		}
 		s = row_hash(e->rows[i]) & e->ht_mask;
 		for (;;) {
 			id = e->ht[s];

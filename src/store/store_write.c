@@ -928,7 +928,16 @@ static int write_block(struct store_writer *w, const struct wblock *b)
 
 	for (i = 0; i < b->n; i++) {
 		const struct tflow_record *rec = &b->recs[i];
+		const struct tflow_record *prev = &b->recs[i - (i != 0)];
 
+		/* A datagram's records come from one exporter: runs. */
+		if (i != 0 && rec->exporter_family == prev->exporter_family &&
+		    rec->version == prev->version &&
+		    rec->exporter_domain == prev->exporter_domain &&
+		    memcmp(rec->exporter_addr, prev->exporter_addr, 16) == 0) {
+			w->idx[i] = w->idx[i - 1];
+			continue;
+		}
 		w->idx[i] = exp_lookup(w, rec->exporter_addr,
 				       rec->exporter_family, rec->version,
 				       rec->exporter_domain);

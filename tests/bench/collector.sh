@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # Collector benchmark (run at the end of `make bench`): records/s that
 # tflow-collector decodes with zero loss, on one worker and on two, and
-# nfcapd's on the same replayed datagrams, next to the targets of
-# PRODUCT.md.  Figures, not a timed test: it never fails on a slow machine.
+# with --write (decoded and stored: the store's writer threads compress
+# and write the files), and nfcapd's on the same replayed datagrams (it
+# writes its flow files), next to the targets of PRODUCT.md.  Figures,
+# not a timed test: it never fails on a slow machine.
 #
 # The datagrams are real exports: tflowd -r turns the high-churn pcap of
 # bench.sh (1M short flows) into v5, v9 and IPFIX, and tflow-udpcap
@@ -103,7 +105,10 @@ for v in 5 9 ipfix; do
 done
 
 # --- one step --------------------------------------------------------------
-# Replays file $2 at $3 records/s into receiver $1 (col1, col2, nfcapd).
+# Replays file $2 at $3 records/s into receiver $1 (col1, col2, colw,
+# nfcapd).  colw counts what the store wrote (records= of its stats line
+# at exit; a record the writer had no free block for is in dropped=
+# instead), not what was decoded.
 # Sets: ok (1 zero loss), got, expect, drops, backlog (bytes queued when
 # the sender finished), cpu (CPU s), split (per thread, two workers).
 step() {
@@ -118,6 +123,11 @@ step() {
 	expect=$((frec * loops))
 	log=$D/collector-step.log
 	case $kind in
+	colw)
+		rm -rf "$D/colstore"; mkdir -p "$D/colstore"
+		"$COL" --listen "127.0.0.1:$PORT" --write "$D/colstore" \
+			--rotate 3600 >/dev/null 2>"$log" &
+		;;
 	col*)
 		"$COL" --listen "127.0.0.1:$PORT" --workers $workers \
 			--format "$FMT" >/dev/null 2>"$log" &
@@ -146,6 +156,7 @@ step() {
 	fi
 	kill "$rp"; wait "$rp" || true
 	case $kind in
+	colw)	got=$(sed -n 's/.*store dir=.* records=\([0-9]*\) .*/\1/p' "$log") ;;
 	col*)	got=$(sed -n 's/.*total exporters.* records=\([0-9]*\).*/\1/p' "$log") ;;
 	nfcapd)	got=$(nfdump -R "$D/nfcapd" -I 2>/dev/null | sed -n 's/^Flows: *\([0-9]*\).*/\1/p') ;;
 	esac
@@ -188,12 +199,12 @@ command -v nfcapd >/dev/null && command -v nfdump >/dev/null && have_nfcapd=yes
 echo
 echo "== collector: records/s decoded with zero loss (replayed tflowd exports over loopback)"
 echo "   targets: >= 2 M records/s on one core with no loss, more than nfcapd in the same run"
-echo "   tflow-collector --format $FMT > /dev/null; nfcapd writes its flow files; $STEPS steps of ${SECS}s each"
+echo "   tflow-collector --format $FMT > /dev/null, or --write DIR (stored); nfcapd writes its flow files; $STEPS steps of ${SECS}s each"
 for v in 5 9 ipfix; do
 	f=$D/collector-$v.dgrams
 	read -r frec fdg < "$f.records"
 	echo "  version $v: $frec records in $fdg datagrams per pass"
-	for kind in col1 col2 nfcapd; do
+	for kind in col1 col2 colw nfcapd; do
 		if [ $kind = nfcapd ] && [ $have_nfcapd = no ]; then
 			echo "  nfcapd not installed (apt-get install nfdump): no side-by-side figure"
 			continue
@@ -207,6 +218,7 @@ for v in 5 9 ipfix; do
 		case $kind in
 		col1)	label="tflow-collector 1 worker " ;;
 		col2)	label="tflow-collector 2 workers" ;;
+		colw)	label="tflow-collector --write  " ;;
 		nfcapd)	label="nfcapd                   " ;;
 		esac
 		printf '  version %-6s %s %6.2f M records/s zero-loss%s\n' \
