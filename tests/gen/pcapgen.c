@@ -18,6 +18,22 @@
  * of a TCP flow is known and carries the FIN.  The ground truth is counted
  * from what was actually written.
  *
+ * --replies FRAC gives that fraction of the TCP and UDP flows a reverse
+ * flow (addresses and ports swapped; protocol, ToS and VLAN tags kept),
+ * as a router counting both directions of a conversation sees it.  The
+ * reply has its own packet count, uniform in 1..the forward count, and its
+ * packets answer forward packets spread over the whole forward flow (the
+ * first answers the first, the last the last) one per-flow "round trip"
+ * of 1-50 ms later, so both directions are alive together and end
+ * together (a TCP reply opens with SYN|ACK and, with --fin, ends with its
+ * own FIN).  --flows and --packets count the forward flows only; the
+ * replies come on top and are keys of their own in the truth.  Their
+ * choices and packet sizes come from streams of their own, so the forward
+ * flows, their packets and their truth are those of the same run without
+ * --replies; a reverse key that would collide with another flow's key is
+ * not used.  Without --replies (or with 0) nothing of this runs and the
+ * output is what it was before the option existed.
+ *
  * Nothing here touches a network: the addresses are documentation and
  * private prefixes and they only ever land in a file.
  */
@@ -63,6 +79,8 @@ enum rng_stream {
 	RNG_COUNTS,
 	RNG_ORDER,
 	RNG_SIZES,
+	RNG_REPLIES,		/* --replies: who answers, how much, when */
+	RNG_REPLY_SIZES,	/* --replies: the replies' packet sizes */
 };
 
 struct rng {
@@ -90,6 +108,7 @@ struct opts {
 	uint64_t start_s;
 	uint64_t snaplen;
 	uint64_t alive;		/* --churn: about this many overlap */
+	double replies;		/* share of TCP/UDP flows with a reverse */
 	bool fin;
 	bool churn;
 	struct size_mix mix;
@@ -115,6 +134,10 @@ struct flow {
 	uint8_t ipver;		/* 4 or 6 */
 	uint8_t ttl;
 	uint8_t tags;		/* VLAN tags on the frame: 0, 1 or 2 */
+	uint8_t reply;		/* a reverse flow (--replies) */
+	uint16_t rtt_us;	/* reply: delay after the forward packet */
+	uint32_t peer;		/* reply: its forward flow; forward: its
+				 * reply, 0 for none (a reply is never 0) */
 };
 
 struct out {
@@ -127,11 +150,24 @@ struct out {
 	int err;
 };
 
+/* A reply packet waiting for its time (--replies). */
+struct pend {
+	uint64_t t;		/* epoch microseconds */
+	uint64_t seq;		/* push order: ties come out in it */
+	uint32_t flow;
+};
+
 struct gen {
 	const struct opts *o;
 	struct flow *flows;
-	uint32_t nflows;
+	uint32_t nflows;	/* forward flows and then their replies */
+	uint32_t nfwd;		/* the forward flows, 0..nfwd-1 */
 	struct rng rng_sizes;
+	struct rng rng_rsizes;	/* the replies' sizes */
+	struct pend *pend;	/* min-heap by (t, seq) */
+	size_t npend;
+	size_t pend_cap;
+	uint64_t pend_seq;
 	struct out out;
 	uint64_t start_us;	/* epoch microseconds of the first slot */
 	uint64_t pkts;		/* written so far */
@@ -649,14 +685,111 @@ out_free:
 	return rc;
 }
 
+/* --- replies ------------------------------------------------------------- */
+
+/* Index + 1 of the flow with f's key in the open-addressing table, 0 when
+ * none; *slot is where it is or would go. */
+static uint32_t keyset_find(const uint32_t *tab, uint32_t mask,
+    const struct flow *flows, const struct flow *f, uint32_t *slot)
+{
+	uint32_t h;
+
+	for (h = (uint32_t)flow_key_hash(f) & mask; tab[h] != 0;
+	    h = (h + 1) & mask)
+		if (flow_key_cmp(&flows[tab[h] - 1], f) == 0)
+			break;
+	*slot = h;
+	return tab[h];
+}
+
+/*
+ * --replies: walks the TCP and UDP flows in index order and gives each,
+ * with probability frac, a reverse flow appended after the forward ones
+ * (g->flows grows to hold them; g->nflows counts them).  Every choice
+ * comes from the RNG_REPLIES stream, drawn the same way whether or not
+ * the reverse key turns out to be usable, so the replies of the other
+ * flows do not depend on a collision.  A reverse key that equals its own
+ * forward key (same address and port both ways) or any flow's key is
+ * dropped: the truth has one line per key.
+ */
+static int replies_assign(struct gen *g, double frac, uint64_t seed)
+{
+	struct flow *flows;
+	struct rng r;
+	uint32_t *tab, cap = 16, mask, i, n = g->nfwd, eligible = 0, slot;
+
+	if (!(frac > 0))
+		return 0;
+	for (i = 0; i < n; i++)
+		if (g->flows[i].proto == IPPROTO_TCP ||
+		    g->flows[i].proto == IPPROTO_UDP)
+			eligible++;
+	if (eligible == 0)
+		return 0;
+	/* n <= FLOWS_MAX (1 << 30): n + eligible and the table fit. */
+	flows = realloc(g->flows, ((size_t)n + eligible) * sizeof(*flows));
+	if (flows == NULL)
+		return -ENOMEM;
+	g->flows = flows;
+	while (cap < 2 * (n + eligible))
+		cap <<= 1;
+	mask = cap - 1;
+	tab = calloc(cap, sizeof(*tab));
+	if (tab == NULL)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		keyset_find(tab, mask, flows, &flows[i], &slot);
+		tab[slot] = i + 1;
+	}
+
+	rng_init(&r, seed, RNG_REPLIES);
+	for (i = 0; i < n; i++) {
+		const struct flow *f = &flows[i];
+		struct flow *q = &flows[g->nflows];
+
+		if (f->proto != IPPROTO_TCP && f->proto != IPPROTO_UDP)
+			continue;
+		if (!(rng_unit(&r) < frac))
+			continue;
+		memset(q, 0, sizeof(*q));
+		q->pkts = 1 + rng_below(&r, f->pkts);
+		q->rtt_us = (uint16_t)(1000 + rng_below(&r, 49001));
+		q->label = (uint32_t)(rng_next(&r) >> 44);
+		q->ipver = f->ipver;
+		memcpy(q->src, f->dst, sizeof(q->src));
+		memcpy(q->dst, f->src, sizeof(q->dst));
+		q->proto = f->proto;
+		q->sport = f->dport;
+		q->dport = f->sport;
+		q->tos = f->tos;
+		q->tags = f->tags;
+		q->vid_outer = f->vid_outer;
+		q->vid_inner = f->vid_inner;
+		q->ttl = f->ttl;
+		/* The answer acknowledges the request's SYN. */
+		q->seq = f->ack;
+		q->ack = f->seq + 1;
+		q->reply = 1;
+		q->peer = i;
+		if (flow_key_cmp(q, f) == 0 ||
+		    keyset_find(tab, mask, flows, q, &slot) != 0)
+			continue;
+		tab[slot] = g->nflows + 1;
+		flows[i].peer = g->nflows++;
+	}
+	free(tab);
+	return 0;
+}
+
 /* --- one packet ---------------------------------------------------------- */
 
 /*
  * Writes the next packet of flow fi at epoch microsecond t_us: Ethernet II
  * with the flow's VLAN tags, IP, the L4 header, and zero payload, cut at
- * the snaplen.  The first packet of a TCP flow is a SYN; with --fin its
- * last is FIN|ACK (a lone packet too, since the probe ends records on FIN);
- * every other one is ACK.
+ * the snaplen.  The first packet of a TCP flow is a SYN (a reply's:
+ * SYN|ACK); with --fin its last is FIN|ACK (a lone packet too, since the
+ * probe ends records on FIN); every other one is ACK.  A reply goes from
+ * the gateway's MAC to its forward flow's host.
  */
 static void emit(struct gen *g, uint32_t fi, uint64_t t_us)
 {
@@ -669,11 +802,19 @@ static void emit(struct gen *g, uint32_t fi, uint64_t t_us)
 
 	/* Destination: one gateway; source: one host per flow. */
 	memset(h, 0, sizeof(h));
-	h[0] = 0x02;
-	h[5] = 0x01;
-	h[6] = 0x02;
-	h[7] = 0x10;
-	put_be32(h + 8, fi);
+	if (f->reply) {
+		h[0] = 0x02;
+		h[1] = 0x10;
+		put_be32(h + 2, f->peer);
+		h[6] = 0x02;
+		h[11] = 0x01;
+	} else {
+		h[0] = 0x02;
+		h[5] = 0x01;
+		h[6] = 0x02;
+		h[7] = 0x10;
+		put_be32(h + 8, fi);
+	}
 	off = 12;
 	if (f->tags == 2) {
 		put_be16(h + off, ETHERTYPE_QINQ);
@@ -693,7 +834,7 @@ static void emit(struct gen *g, uint32_t fi, uint64_t t_us)
 	l4hl = f->proto == IPPROTO_TCP ? 20 : 8;
 	/* Drawn for every packet so the size stream stays aligned; a SYN
 	 * (never the --fin last packet) carries no payload, like a real one. */
-	total = mix_pick(&o->mix, &g->rng_sizes);
+	total = mix_pick(&o->mix, f->reply ? &g->rng_rsizes : &g->rng_sizes);
 	if (total < iphl + l4hl || (f->proto == IPPROTO_TCP && f->sent == 0 &&
 	    !(o->fin && last)))
 		total = iphl + l4hl;
@@ -733,7 +874,7 @@ static void emit(struct gen *g, uint32_t fi, uint64_t t_us)
 		if (o->fin && last)
 			flags = TH_FIN | TH_ACK;
 		else if (f->sent == 0)
-			flags = TH_SYN;
+			flags = f->reply ? TH_SYN | TH_ACK : TH_SYN;
 		put_be16(h + l4, f->sport);
 		put_be16(h + l4 + 2, f->dport);
 		put_be32(h + l4 + 4, f->seq);
@@ -799,6 +940,97 @@ static void emit(struct gen *g, uint32_t fi, uint64_t t_us)
 	g->octets += total;
 }
 
+/* --- reply packets ------------------------------------------------------- */
+
+static inline bool pend_before(const struct pend *a, const struct pend *b)
+{
+	return a->t < b->t || (a->t == b->t && a->seq < b->seq);
+}
+
+static int pend_push(struct gen *g, uint64_t t, uint32_t flow)
+{
+	struct pend *h, x;
+	size_t i;
+
+	if (g->npend == g->pend_cap) {
+		size_t cap = g->pend_cap ? 2 * g->pend_cap : 1024;
+
+		h = realloc(g->pend, cap * sizeof(*h));
+		if (h == NULL)
+			return -ENOMEM;
+		g->pend = h;
+		g->pend_cap = cap;
+	}
+	h = g->pend;
+	x.t = t;
+	x.seq = g->pend_seq++;
+	x.flow = flow;
+	for (i = g->npend++; i > 0; i = (i - 1) / 2) {
+		if (!pend_before(&x, &h[(i - 1) / 2]))
+			break;
+		h[i] = h[(i - 1) / 2];
+	}
+	h[i] = x;
+	return 0;
+}
+
+/* Writes the waiting reply packets due at or before t_us, in time order;
+ * UINT64_MAX writes them all. */
+static void pend_drain(struct gen *g, uint64_t t_us)
+{
+	struct pend *h = g->pend, x;
+	size_t i, c, n;
+
+	while (g->npend > 0 && h[0].t <= t_us) {
+		emit(g, h[0].flow, h[0].t);
+		x = h[--g->npend];
+		n = g->npend;
+		for (i = 0; (c = 2 * i + 1) < n; i = c) {
+			if (c + 1 < n && pend_before(&h[c + 1], &h[c]))
+				c++;
+			if (!pend_before(&h[c], &x))
+				break;
+			h[i] = h[c];
+		}
+		if (n > 0)
+			h[i] = x;
+	}
+}
+
+/*
+ * A forward packet of flow fi at t_us, after the reply packets due by
+ * then.  With c forward and k reply packets (k <= c), reply packet j
+ * answers forward packet floor(j * (c - 1) / (k - 1)) (a lone reply the
+ * last one): strictly increasing, so at most one answer per packet, the
+ * first answering the first and the last the last.  Packet p answers if
+ * the smallest j with floor(j * (c - 1) / (k - 1)) >= p lands exactly on
+ * it.  Without --replies this is emit().
+ */
+static int emit_fwd(struct gen *g, uint32_t fi, uint64_t t_us)
+{
+	const struct flow *f = &g->flows[fi], *q;
+	uint64_t c, k, p, j;
+
+	if (g->npend > 0)
+		pend_drain(g, t_us);
+	emit(g, fi, t_us);
+	if (f->peer == 0)
+		return 0;
+	q = &g->flows[f->peer];
+	c = f->pkts;
+	k = q->pkts;
+	p = f->sent - 1;
+	if (k == 1) {
+		if (p != c - 1)
+			return 0;
+	} else {
+		j = (p * (k - 1) + (c - 2)) / (c - 1);	/* ceil */
+		if (j * (c - 1) / (k - 1) != p)
+			return 0;
+	}
+	return pend_push(g, t_us + q->rtt_us, f->peer);
+}
+
 /* --- time layout --------------------------------------------------------- */
 
 /*
@@ -818,7 +1050,7 @@ static int layout_shuffled(struct gen *g)
 	slots = malloc((size_t)m * sizeof(*slots));
 	if (slots == NULL)
 		return -ENOMEM;
-	for (f = 0; f < g->nflows; f++) {
+	for (f = 0; f < g->nfwd; f++) {
 		uint32_t c;
 
 		for (c = 0; c < g->flows[f].pkts; c++)
@@ -833,8 +1065,13 @@ static int layout_shuffled(struct gen *g)
 		slots[j] = t;
 	}
 	for (i = 0; i < m; i++)
-		emit(g, slots[i], g->start_us + scale(i, o->duration_us, m));
+		if (emit_fwd(g, slots[i], g->start_us +
+		    scale(i, o->duration_us, m)) < 0)
+			break;
 	free(slots);
+	if (i < m)
+		return -ENOMEM;
+	pend_drain(g, UINT64_MAX);
 	return 0;
 }
 
@@ -900,7 +1137,7 @@ static void heap_up(struct slot *h, size_t i)
 static int layout_churn(struct gen *g)
 {
 	const struct opts *o = g->o;
-	uint32_t n = g->nflows, next = 0;
+	uint32_t n = g->nfwd, next = 0;
 	uint64_t d = o->duration_us, l, next_a = 0;
 	double mean = (double)o->packets / n;
 	struct slot *heap;
@@ -952,7 +1189,8 @@ static int layout_churn(struct gen *g)
 
 		s = &heap[0];
 		f = &g->flows[s->flow];
-		emit(g, s->flow, g->start_us + s->t);
+		if (emit_fwd(g, s->flow, g->start_us + s->t) < 0)
+			goto out_free;
 		if (f->sent == f->pkts) {
 			heap[0] = heap[--hn];
 		} else {
@@ -967,6 +1205,7 @@ static int layout_churn(struct gen *g)
 		if (hn > 0)
 			heap_down(heap, hn, 0);
 	}
+	pend_drain(g, UINT64_MAX);
 	rc = 0;
 out_free:
 	free(heap);
@@ -1100,10 +1339,16 @@ static void usage(FILE *fp)
 	    "         [--start EPOCH_SECONDS] [--sizes LEN:WEIGHT,...]\n"
 	    "         [--snaplen N] [--tcp FRAC] [--udp FRAC]\n"
 	    "         [--fin | --no-fin] [--churn [--alive N]]\n"
+	    "         [--replies FRAC]\n"
 	    "defaults: --flows 1000 --packets 100000 --seed 1 --zipf 1.0\n"
 	    "  --ipv6 0.2 --vlan 0.1 --duration 60 --start 1767225600\n"
 	    "  --sizes 64:0.5,576:0.2,1500:0.3 --snaplen 128 --tcp 0.6\n"
-	    "  --udp 0.3 --fin --alive 2000; '-' as a path is stdout\n");
+	    "  --udp 0.3 --fin --alive 2000 --replies 0; '-' as a path is\n"
+	    "  stdout\n"
+	    "--replies FRAC: that share of the TCP and UDP flows also gets\n"
+	    "  its reverse flow (addresses and ports swapped), 1..as many\n"
+	    "  packets, each 1-50 ms after a forward packet, ending with it;\n"
+	    "  --flows and --packets count the forward flows only\n");
 }
 
 static int parse_u64(const char *opt, const char *s, uint64_t min,
@@ -1158,6 +1403,7 @@ enum {
 	OPT_NO_FIN,
 	OPT_CHURN,
 	OPT_ALIVE,
+	OPT_REPLIES,
 };
 
 static int opts_parse(struct opts *o, int argc, char **argv)
@@ -1182,6 +1428,7 @@ static int opts_parse(struct opts *o, int argc, char **argv)
 		{ "no-fin", no_argument, NULL, OPT_NO_FIN },
 		{ "churn", no_argument, NULL, OPT_CHURN },
 		{ "alive", required_argument, NULL, OPT_ALIVE },
+		{ "replies", required_argument, NULL, OPT_REPLIES },
 		{ NULL, 0, NULL, 0 },
 	};
 	double dur = 60;
@@ -1276,6 +1523,10 @@ static int opts_parse(struct opts *o, int argc, char **argv)
 			rc = parse_u64("--alive", optarg, 1, FLOWS_MAX,
 			    &o->alive);
 			break;
+		case OPT_REPLIES:
+			rc = parse_double("--replies", optarg, 0, 1,
+			    &o->replies);
+			break;
 		default:
 			usage(stderr);
 			return -EINVAL;
@@ -1328,8 +1579,10 @@ int main(int argc, char **argv)
 	memset(&g, 0, sizeof(g));
 	g.o = &o;
 	g.nflows = (uint32_t)o.flows;
+	g.nfwd = g.nflows;
 	g.start_us = o.start_s * 1000000;
 	rng_init(&g.rng_sizes, o.seed, RNG_SIZES);
+	rng_init(&g.rng_rsizes, o.seed, RNG_REPLY_SIZES);
 	g.flows = calloc(g.nflows, sizeof(*g.flows));
 	g.out.cap = OUTBUF_SIZE + 16 + (size_t)o.snaplen;
 	g.out.buf = malloc(g.out.cap);
@@ -1348,6 +1601,11 @@ int main(int argc, char **argv)
 	rc = counts_assign(g.flows, g.nflows, o.packets, o.zipf, o.seed);
 	if (rc < 0) {
 		fprintf(stderr, PROG ": packet counts: %s\n", strerror(-rc));
+		goto out_free;
+	}
+	rc = replies_assign(&g, o.replies, o.seed);
+	if (rc < 0) {
+		fprintf(stderr, PROG ": replies: %s\n", strerror(-rc));
 		goto out_free;
 	}
 
@@ -1405,6 +1663,9 @@ int main(int argc, char **argv)
 	}
 
 	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (g.nflows > g.nfwd)
+		fprintf(stderr, PROG ": %u of the flows are replies\n",
+		    g.nflows - g.nfwd);
 	fprintf(stderr, PROG ": %u flows, %" PRIu64 " packets, %" PRIu64
 	    " bytes, file %" PRIu64 " bytes, %.2f s\n", g.nflows, g.pkts,
 	    g.octets, g.out.written, (double)(t1.tv_sec - t0.tv_sec) +
@@ -1414,6 +1675,7 @@ out_truth:
 	if (truth != NULL && truth != stdout)
 		fclose(truth);
 out_free:
+	free(g.pend);
 	free(g.out.buf);
 	free(g.flows);
 	return rc < 0 ? 1 : 0;
