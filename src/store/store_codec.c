@@ -117,6 +117,8 @@ struct store_enc {
 	size_t blk_n, nkeep;
 	uint32_t *pair;			/* 0, or distance to the partner */
 	uint32_t *keep;			/* indices of unpaired records */
+	/* enc_addr: the dictionary's kinds, short and full entries. */
+	uint8_t *kinds, *dshort, (*dfull)[16];
 };
 
 void store_enc_free(struct store_enc *e)
@@ -139,6 +141,9 @@ void store_enc_free(struct store_enc *e)
 	free(e->port_code);
 	free(e->pair);
 	free(e->keep);
+	free(e->kinds);
+	free(e->dshort);
+	free(e->dfull);
 	free(e);
 }
 
@@ -169,7 +174,11 @@ struct store_enc *store_enc_new(size_t cap)
 	e->port_code = calloc(65536, sizeof(*e->port_code));
 	e->pair = malloc(n * sizeof(*e->pair));
 	e->keep = malloc(n * sizeof(*e->keep));
-	if (e->pair == NULL || e->keep == NULL ||
+	e->kinds = malloc(n);
+	e->dshort = malloc(4 * n);
+	e->dfull = malloc(n * sizeof(*e->dfull));
+	if (e->pair == NULL || e->keep == NULL || e->kinds == NULL ||
+	    e->dshort == NULL || e->dfull == NULL ||
 	    e->rows == NULL || e->id == NULL || e->first == NULL ||
 	    e->cnt == NULL || e->code == NULL || e->order == NULL ||
 	    e->ht == NULL || e->v[0] == NULL || e->v[1] == NULL ||
@@ -555,30 +564,35 @@ static uint8_t addr_kind(const uint8_t a[16])
  * per entry, the short ones as 4 planes, the full ones as 16; the codes. */
 static uint8_t *enc_addr(struct store_enc *e, size_t n, uint8_t *p)
 {
-	size_t nd, nm, j, m;
-	uint8_t kind;
+	uint8_t *kinds = e->kinds, *sh = e->dshort, (*fu)[16] = e->dfull;
+	size_t nd, nm, j, ns = 0, nf = 0;
 	unsigned k;
 
 	nd = dict_build(e, n, &nm);
 	p = put_varint(p, nd);
 	p = put_varint(p, nm);
-	for (j = 0; j < nd; j++)
-		e->plane[j] = addr_kind(e->rows[e->first[e->order[j]]]);
-	p = put_plane8(p, e->plane, nd);
-	/* The short ones' planes, then the full ones': each plane is
-	 * gathered (the kinds are recomputed, the plane buffer is reused). */
-	for (kind = ADDR_SHORT; kind <= ADDR_FULL; kind += ADDR_FULL -
-	     ADDR_SHORT) {
-		for (k = 0; k < kind; k++) {
-			for (j = 0, m = 0; j < nd; j++) {
-				const uint8_t *a =
-				    e->rows[e->first[e->order[j]]];
+	/* One pass gathers the dictionary in order, the short ones as 4
+	 * bytes and the full ones as 16, so each plane below is a
+	 * sequential read. */
+	for (j = 0; j < nd; j++) {
+		const uint8_t *a = e->rows[e->first[e->order[j]]];
 
-				if (addr_kind(a) == kind)
-					e->plane[m++] = a[k];
-			}
-			p = put_plane8(p, e->plane, m);
-		}
+		kinds[j] = addr_kind(a);
+		if (kinds[j] == ADDR_SHORT)
+			memcpy(sh + 4 * ns++, a, 4);
+		else if (kinds[j] == ADDR_FULL)
+			memcpy(fu[nf++], a, 16);
+	}
+	p = put_plane8(p, kinds, nd);
+	for (k = 0; k < ADDR_SHORT; k++) {
+		for (j = 0; j < ns; j++)
+			e->plane[j] = sh[4 * j + k];
+		p = put_plane8(p, e->plane, ns);
+	}
+	for (k = 0; k < ADDR_FULL; k++) {
+		for (j = 0; j < nf; j++)
+			e->plane[j] = fu[j][k];
+		p = put_plane8(p, e->plane, nf);
 	}
 	return put_codes(e, n, nm, p);
 }
