@@ -647,16 +647,21 @@ static uint8_t *enc_ports(struct store_enc *e,
 			  const struct tflow_record *all, size_t n,
 			  uint8_t *p)
 {
-	const uint32_t *keep = e->keep;
-#define KEPT(i) all[keep[(i)]]
+	/* The kept records' ports, gathered once: every pass below reads
+	 * this array, not the records.  pt[2i] source, pt[2i + 1] dest. */
+	uint16_t *pt = (uint16_t *)(void *)e->v[1];
 	uint64_t *key = e->v[0];
 	size_t i, nc = 0, nd, side;
 	uint32_t port;
 
 	for (i = 0; i < n; i++) {
-		e->port_cnt[KEPT(i).src_port]++;
-		e->port_cnt[KEPT(i).dst_port]++;
+		const struct tflow_record *r = &all[e->keep[i]];
+
+		pt[2 * i] = r->src_port;
+		pt[2 * i + 1] = r->dst_port;
 	}
+	for (i = 0; i < 2 * n; i++)
+		e->port_cnt[pt[i]]++;
 	for (port = 0; port < 65536; port++)
 		if (e->port_cnt[port] >= PORT_DICT_MIN)
 			key[nc++] = (uint64_t)(UINT32_MAX -
@@ -672,15 +677,14 @@ static uint8_t *enc_ports(struct store_enc *e,
 	}
 	for (side = 0; side < 2; side++) {
 		for (i = 0; i < n; i++)
-			e->plane[i] = e->port_code[side == 0 ?
-			    KEPT(i).src_port : KEPT(i).dst_port];
+			e->plane[i] = e->port_code[pt[2 * i + side]];
 		p = put_plane8(p, e->plane, n);
 	}
 	for (side = 0; side < 4; side++) {
 		uint16_t v;
 
 		for (i = 0, nc = 0; i < n; i++) {
-			v = side < 2 ? KEPT(i).src_port : KEPT(i).dst_port;
+			v = pt[2 * i + side / 2];
 			if (e->port_code[v] == 0)
 				e->plane[nc++] = (uint8_t)(side % 2 == 0 ?
 							   v >> 8 : v);
@@ -688,14 +692,11 @@ static uint8_t *enc_ports(struct store_enc *e,
 		p = put_plane8(p, e->plane, nc);
 	}
 	/* Back to all zero for the next block, touching only what we set. */
-	for (i = 0; i < n; i++) {
-		e->port_cnt[KEPT(i).src_port] = 0;
-		e->port_cnt[KEPT(i).dst_port] = 0;
-		e->port_code[KEPT(i).src_port] = 0;
-		e->port_code[KEPT(i).dst_port] = 0;
+	for (i = 0; i < 2 * n; i++) {
+		e->port_cnt[pt[i]] = 0;
+		e->port_code[pt[i]] = 0;
 	}
 	return p;
-#undef KEPT
 }
 
 /* Packets, then bytes as packets * q + r: the mean packet size q takes
