@@ -119,6 +119,16 @@ struct store_enc {
 	uint32_t *keep;			/* indices of unpaired records */
 	/* enc_addr: the dictionary's kinds, short and full entries. */
 	uint8_t *kinds, *dshort, (*dfull)[16];
+	/* store_enc_block(): the block's fields, one array each, so that
+	 * each column's passes read dense memory instead of striding over
+	 * 152-byte records (every column pass was a cache miss a record). */
+	uint8_t (*src)[16], (*dst)[16], (*nh)[16];
+	uint8_t (*exprow)[16];		/* EXPORTER row less the index */
+	uint8_t (*macrow)[16];		/* src, dst MAC, zero padded */
+	uint16_t *sp, *dp;
+	uint8_t *proto, *ipv, *tos, *flags, *smask, *dmask;
+	uint32_t *in_if, *out_if;
+	uint64_t *first_ms, *last_ms, *pk, *oct;
 };
 
 void store_enc_free(struct store_enc *e)
@@ -144,6 +154,25 @@ void store_enc_free(struct store_enc *e)
 	free(e->kinds);
 	free(e->dshort);
 	free(e->dfull);
+	free(e->src);
+	free(e->dst);
+	free(e->nh);
+	free(e->exprow);
+	free(e->macrow);
+	free(e->sp);
+	free(e->dp);
+	free(e->proto);
+	free(e->ipv);
+	free(e->tos);
+	free(e->flags);
+	free(e->smask);
+	free(e->dmask);
+	free(e->in_if);
+	free(e->out_if);
+	free(e->first_ms);
+	free(e->last_ms);
+	free(e->pk);
+	free(e->oct);
 	free(e);
 }
 
@@ -177,8 +206,33 @@ struct store_enc *store_enc_new(size_t cap)
 	e->kinds = malloc(n);
 	e->dshort = malloc(4 * n);
 	e->dfull = malloc(n * sizeof(*e->dfull));
+	e->src = malloc(n * sizeof(*e->src));
+	e->dst = malloc(n * sizeof(*e->dst));
+	e->nh = malloc(n * sizeof(*e->nh));
+	e->exprow = malloc(n * sizeof(*e->exprow));
+	e->macrow = malloc(n * sizeof(*e->macrow));
+	e->sp = malloc(n * sizeof(*e->sp));
+	e->dp = malloc(n * sizeof(*e->dp));
+	e->proto = malloc(n);
+	e->ipv = malloc(n);
+	e->tos = malloc(n);
+	e->flags = malloc(n);
+	e->smask = malloc(n);
+	e->dmask = malloc(n);
+	e->in_if = malloc(n * sizeof(*e->in_if));
+	e->out_if = malloc(n * sizeof(*e->out_if));
+	e->first_ms = malloc(n * sizeof(*e->first_ms));
+	e->last_ms = malloc(n * sizeof(*e->last_ms));
+	e->pk = malloc(n * sizeof(*e->pk));
+	e->oct = malloc(n * sizeof(*e->oct));
 	if (e->pair == NULL || e->keep == NULL || e->kinds == NULL ||
-	    e->dshort == NULL || e->dfull == NULL ||
+	    e->dshort == NULL || e->dfull == NULL || e->src == NULL ||
+	    e->dst == NULL || e->nh == NULL || e->exprow == NULL ||
+	    e->macrow == NULL || e->sp == NULL || e->dp == NULL ||
+	    e->proto == NULL || e->ipv == NULL || e->tos == NULL ||
+	    e->flags == NULL || e->smask == NULL || e->dmask == NULL ||
+	    e->in_if == NULL || e->out_if == NULL || e->first_ms == NULL ||
+	    e->last_ms == NULL || e->pk == NULL || e->oct == NULL ||
 	    e->rows == NULL || e->id == NULL || e->first == NULL ||
 	    e->cnt == NULL || e->code == NULL || e->order == NULL ||
 	    e->ht == NULL || e->v[0] == NULL || e->v[1] == NULL ||
@@ -460,29 +514,67 @@ static uint64_t flow_hash(const uint8_t a[16], const uint8_t b[16],
 	return h ^ h >> 29;
 }
 
-/* Record x's key (src, dst, sport, dport) is y's reversed. */
-static bool is_reverse(const struct tflow_record *x,
-		       const struct tflow_record *y)
+/* Record x's key (src, dst, sport, dport) is record y's reversed. */
+static bool is_reverse(const struct store_enc *e, size_t x, size_t y)
 {
-	return x->proto == y->proto && x->ip_version == y->ip_version &&
-	    x->src_port == y->dst_port && x->dst_port == y->src_port &&
-	    memcmp(x->src_addr, y->dst_addr, 16) == 0 &&
-	    memcmp(x->dst_addr, y->src_addr, 16) == 0;
+	return e->proto[x] == e->proto[y] && e->ipv[x] == e->ipv[y] &&
+	    e->sp[x] == e->dp[y] && e->dp[x] == e->sp[y] &&
+	    memcmp(e->src[x], e->dst[y], 16) == 0 &&
+	    memcmp(e->dst[x], e->src[y], 16) == 0;
 }
 
-static bool same_key(const struct tflow_record *x,
-		     const struct tflow_record *y)
+static bool same_key(const struct store_enc *e, size_t x, size_t y)
 {
-	return x->proto == y->proto && x->ip_version == y->ip_version &&
-	    x->src_port == y->src_port && x->dst_port == y->dst_port &&
-	    memcmp(x->src_addr, y->src_addr, 16) == 0 &&
-	    memcmp(x->dst_addr, y->dst_addr, 16) == 0;
+	return e->proto[x] == e->proto[y] && e->ipv[x] == e->ipv[y] &&
+	    e->sp[x] == e->sp[y] && e->dp[x] == e->dp[y] &&
+	    memcmp(e->src[x], e->src[y], 16) == 0 &&
+	    memcmp(e->dst[x], e->dst[y], 16) == 0;
+}
+
+/* The block's fields into e's arrays: the one pass over the records. */
+static void enc_transpose(struct store_enc *e, const struct tflow_record *recs,
+			  size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct tflow_record *r = &recs[i];
+		uint8_t *w = e->exprow[i];
+
+		memcpy(e->src[i], r->src_addr, 16);
+		memcpy(e->dst[i], r->dst_addr, 16);
+		memcpy(e->nh[i], r->next_hop, 16);
+		e->sp[i] = r->src_port;
+		e->dp[i] = r->dst_port;
+		e->proto[i] = r->proto;
+		e->ipv[i] = r->ip_version;
+		e->tos[i] = r->tos;
+		e->flags[i] = r->tcp_flags;
+		e->smask[i] = r->src_mask;
+		e->dmask[i] = r->dst_mask;
+		e->in_if[i] = r->in_if;
+		e->out_if[i] = r->out_if;
+		e->first_ms[i] = r->first_ms;
+		e->last_ms[i] = r->last_ms;
+		e->pk[i] = r->packets;
+		e->oct[i] = r->octets;
+		w[0] = w[1] = 0;	/* the exporter index: at encode */
+		wire_store_be32(w + 2, r->sampling_packets);
+		wire_store_be32(w + 6, r->sampling_space);
+		wire_store_be16(w + 10, r->vlan);
+		w[12] = r->end_reason;
+		w[13] = r->time_estimated;
+		w[14] = r->ttl_min;
+		w[15] = r->ttl_max;
+		memcpy(e->macrow[i], r->src_mac, 6);
+		memcpy(e->macrow[i] + 6, r->dst_mac, 6);
+		memset(e->macrow[i] + 12, 0, 4);
+	}
 }
 
 void store_enc_block(struct store_enc *e, const struct tflow_record *recs,
 		     size_t n)
 {
-	const struct tflow_record *r;
 	size_t i, s;
 	uint32_t j;
 
@@ -491,16 +583,16 @@ void store_enc_block(struct store_enc *e, const struct tflow_record *recs,
 	e->nkeep = 0;
 	if (n > e->cap)
 		return;
+	enc_transpose(e, recs, n);
 	/* e->ht maps a key to its latest record + 1; dict_build clears it
 	 * again for itself. */
 	memset(e->ht, 0, (e->ht_mask + 1) * sizeof(*e->ht));
 	for (i = 0; i < n; i++) {
-		r = &recs[i];
 		e->pair[i] = 0;
-		s = flow_hash(r->dst_addr, r->src_addr, r->dst_port,
-			      r->src_port, r->proto) & e->ht_mask;
+		s = flow_hash(e->dst[i], e->src[i], e->dp[i], e->sp[i],
+			      e->proto[i]) & e->ht_mask;
 		while ((j = e->ht[s]) != 0) {
-			if (is_reverse(r, &recs[j - 1])) {
+			if (is_reverse(e, i, j - 1)) {
 				e->pair[i] = (uint32_t)(i - (j - 1));
 				break;
 			}
@@ -508,9 +600,9 @@ void store_enc_block(struct store_enc *e, const struct tflow_record *recs,
 		}
 		if (e->pair[i] == 0)
 			e->keep[e->nkeep++] = (uint32_t)i;
-		s = flow_hash(r->src_addr, r->dst_addr, r->src_port,
-			      r->dst_port, r->proto) & e->ht_mask;
-		while ((j = e->ht[s]) != 0 && !same_key(r, &recs[j - 1]))
+		s = flow_hash(e->src[i], e->dst[i], e->sp[i], e->dp[i],
+			      e->proto[i]) & e->ht_mask;
+		while ((j = e->ht[s]) != 0 && !same_key(e, i, j - 1))
 			s = (s + 1) & e->ht_mask;
 		e->ht[s] = (uint32_t)i + 1;
 	}
@@ -597,10 +689,9 @@ static uint8_t *enc_addr(struct store_enc *e, size_t n, uint8_t *p)
 	return put_codes(e, n, nm, p);
 }
 
-static uint8_t *enc_times(struct store_enc *e,
-			  const struct tflow_record *recs, size_t n,
-			  uint8_t *p)
+static uint8_t *enc_times(struct store_enc *e, size_t n, uint8_t *p)
 {
+	const uint64_t *last = e->last_ms, *first = e->first_ms;
 	uint64_t *off = e->v[0], *delta = e->v[1], *dur = e->v[2];
 	uint64_t base = UINT64_MAX, moff = 0, mdelta = 0, mdur = 0, prev;
 	unsigned wo, wd;
@@ -608,13 +699,13 @@ static uint8_t *enc_times(struct store_enc *e,
 	int mode;
 
 	for (i = 0; i < n; i++)
-		base = recs[i].last_ms < base ? recs[i].last_ms : base;
-	prev = n != 0 ? recs[0].last_ms : 0;
+		base = last[i] < base ? last[i] : base;
+	prev = n != 0 ? last[0] : 0;
 	for (i = 0; i < n; i++) {
-		off[i] = recs[i].last_ms - base;
-		delta[i] = zigzag((int64_t)(recs[i].last_ms - prev));
-		prev = recs[i].last_ms;
-		dur[i] = zigzag((int64_t)(recs[i].last_ms - recs[i].first_ms));
+		off[i] = last[i] - base;
+		delta[i] = zigzag((int64_t)(last[i] - prev));
+		prev = last[i];
+		dur[i] = zigzag((int64_t)(last[i] - first[i]));
 		moff |= off[i];
 		mdelta |= delta[i];
 		mdur |= dur[i];
@@ -628,7 +719,7 @@ static uint8_t *enc_times(struct store_enc *e,
 	    TIMES_DELTA : TIMES_OFFSET;
 	*p++ = (uint8_t)mode;
 	if (mode == TIMES_DELTA) {
-		p = put_varint(p, n != 0 ? recs[0].last_ms : 0);
+		p = put_varint(p, n != 0 ? last[0] : 0);
 		*p++ = (uint8_t)wd;
 		*p++ = (uint8_t)width_of(mdur);
 		p = put_planes(e, p, delta, n, wd);
@@ -643,9 +734,7 @@ static uint8_t *enc_times(struct store_enc *e,
 
 /* Ports: a dictionary of the block's frequent values (both sides), a
  * code plane per side (0: literal), the literals as hi/lo planes. */
-static uint8_t *enc_ports(struct store_enc *e,
-			  const struct tflow_record *all, size_t n,
-			  uint8_t *p)
+static uint8_t *enc_ports(struct store_enc *e, size_t n, uint8_t *p)
 {
 	/* The kept records' ports, gathered once: every pass below reads
 	 * this array, not the records.  pt[2i] source, pt[2i + 1] dest. */
@@ -655,10 +744,8 @@ static uint8_t *enc_ports(struct store_enc *e,
 	uint32_t port;
 
 	for (i = 0; i < n; i++) {
-		const struct tflow_record *r = &all[e->keep[i]];
-
-		pt[2 * i] = r->src_port;
-		pt[2 * i + 1] = r->dst_port;
+		pt[2 * i] = e->sp[e->keep[i]];
+		pt[2 * i + 1] = e->dp[e->keep[i]];
 	}
 	for (i = 0; i < 2 * n; i++)
 		e->port_cnt[pt[i]]++;
@@ -701,9 +788,7 @@ static uint8_t *enc_ports(struct store_enc *e,
 
 /* Packets, then bytes as packets * q + r: the mean packet size q takes
  * a few values, r is zero whenever the sizes are equal. */
-static uint8_t *enc_counters(struct store_enc *e,
-			     const struct tflow_record *recs, size_t n,
-			     uint8_t *p)
+static uint8_t *enc_counters(struct store_enc *e, size_t n, uint8_t *p)
 {
 	uint64_t *pk = e->v[0], *q = e->v[1], *r = e->v[2];
 	uint64_t mp = 0, mq = 0, mr = 0;
@@ -711,9 +796,9 @@ static uint8_t *enc_counters(struct store_enc *e,
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		pk[i] = recs[i].packets;
-		q[i] = pk[i] != 0 ? recs[i].octets / pk[i] : 0;
-		r[i] = pk[i] != 0 ? recs[i].octets % pk[i] : recs[i].octets;
+		pk[i] = e->pk[i];
+		q[i] = pk[i] != 0 ? e->oct[i] / pk[i] : 0;
+		r[i] = pk[i] != 0 ? e->oct[i] % pk[i] : e->oct[i];
 		mp |= pk[i];
 		mq |= q[i];
 		mr |= r[i];
@@ -780,30 +865,28 @@ size_t store_col_encode(struct store_enc *e, enum store_col col,
 		return 0;
 	switch (col) {
 	case STORE_COL_TIMES:
-		p = enc_times(e, recs, n, p);
+		p = enc_times(e, n, p);
 		break;
 	case STORE_COL_SRC_ADDR:
 	case STORE_COL_DST_ADDR:
 		/* Paired records are left out (their partner has them). */
 		for (i = 0; i < e->nkeep; i++)
 			memcpy(e->rows[i], col == STORE_COL_SRC_ADDR ?
-			       recs[e->keep[i]].src_addr :
-			       recs[e->keep[i]].dst_addr, 16);
+			       e->src[e->keep[i]] : e->dst[e->keep[i]], 16);
 		p = enc_addr(e, e->nkeep, p);
 		break;
 	case STORE_COL_NEXT_HOP:
-		for (i = 0; i < n; i++)
-			memcpy(e->rows[i], recs[i].next_hop, 16);
+		memcpy(e->rows, e->nh, n * sizeof(*e->rows));
 		p = enc_addr(e, n, p);
 		break;
 	case STORE_COL_PORTS:
-		p = enc_ports(e, recs, e->nkeep, p);
+		p = enc_ports(e, e->nkeep, p);
 		break;
 	case STORE_COL_PROTO:
 		for (i = 0; i < e->nkeep; i++) {
 			memset(e->rows[i], 0, 16);
-			e->rows[i][0] = recs[e->keep[i]].proto;
-			e->rows[i][1] = recs[e->keep[i]].ip_version;
+			e->rows[i][0] = e->proto[e->keep[i]];
+			e->rows[i][1] = e->ipv[e->keep[i]];
 		}
 		p = enc_rows(e, e->nkeep, ROW_PAIR, p);
 		break;
@@ -812,47 +895,38 @@ size_t store_col_encode(struct store_enc *e, enum store_col col,
 		break;
 	case STORE_COL_TOS_FLAGS:
 	case STORE_COL_MASKS:
-		for (i = 0; i < n; i++) {
-			const struct tflow_record *r = &recs[i];
+		{
+			const uint8_t *a = col == STORE_COL_TOS_FLAGS ?
+			    e->tos : e->smask;
+			const uint8_t *b = col == STORE_COL_TOS_FLAGS ?
+			    e->flags : e->dmask;
 
-			memset(e->rows[i], 0, 16);
-			e->rows[i][0] = col == STORE_COL_TOS_FLAGS ? r->tos :
-			    r->src_mask;
-			e->rows[i][1] = col == STORE_COL_TOS_FLAGS ?
-			    r->tcp_flags : r->dst_mask;
+			for (i = 0; i < n; i++) {
+				memset(e->rows[i], 0, 16);
+				e->rows[i][0] = a[i];
+				e->rows[i][1] = b[i];
+			}
 		}
 		p = enc_rows(e, n, ROW_PAIR, p);
 		break;
 	case STORE_COL_COUNTERS:
-		p = enc_counters(e, recs, n, p);
+		p = enc_counters(e, n, p);
 		break;
 	case STORE_COL_IFACES:
 		for (i = 0; i < n; i++) {
 			memset(e->rows[i], 0, 16);
-			wire_store_be32(e->rows[i], recs[i].in_if);
-			wire_store_be32(e->rows[i] + 4, recs[i].out_if);
+			wire_store_be32(e->rows[i], e->in_if[i]);
+			wire_store_be32(e->rows[i] + 4, e->out_if[i]);
 		}
 		p = enc_rows(e, n, ROW_IFACES, p);
 		break;
 	case STORE_COL_EXPORTER:
 		for (i = 0; i < n; i++) {
-			uint8_t *w = e->rows[i];
-
-			wire_store_be16(w, exp_idx[i]);
-			wire_store_be32(w + 2, recs[i].sampling_packets);
-			wire_store_be32(w + 6, recs[i].sampling_space);
-			wire_store_be16(w + 10, recs[i].vlan);
-			w[12] = recs[i].end_reason;
-			w[13] = recs[i].time_estimated;
-			w[14] = recs[i].ttl_min;
-			w[15] = recs[i].ttl_max;
+			memcpy(e->rows[i], e->exprow[i], 16);
+			wire_store_be16(e->rows[i], exp_idx[i]);
 		}
 		p = enc_rows(e, n, ROW_EXP, p);
-		for (i = 0; i < n; i++) {
-			memset(e->rows[i], 0, 16);
-			memcpy(e->rows[i], recs[i].src_mac, 6);
-			memcpy(e->rows[i] + 6, recs[i].dst_mac, 6);
-		}
+		memcpy(e->rows, e->macrow, n * sizeof(*e->rows));
 		p = enc_rows(e, n, ROW_MACS, p);
 		break;
 	default:
