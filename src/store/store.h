@@ -119,6 +119,11 @@ void store_writer_get_stats(struct store_writer *w,
  * cut or damaged, no memory, a write error; said in a LOG_WARNING line).
  */
 #define STORE_COMPACT_FACTOR 4
+/* The most records a block holds: a writer takes block_records up to
+ * STORE_BLOCK_MAX / STORE_COMPACT_FACTOR, and a reader treats a larger
+ * block (or one above its file header's block capacity) as damage, so a
+ * forged count cannot make it allocate gigabytes. */
+#define STORE_BLOCK_MAX (1u << 20)
 /* A file whose blocks are nearly full (7/8 on average) and hold at least
  * this many records each is not compacted. */
 #define STORE_COMPACT_MIN_CAP 16384

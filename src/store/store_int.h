@@ -52,7 +52,7 @@ void store_prune_dirs(const char *dir, const char *file_path);
 
 /* Reads the 64-byte header of an open file: 0, or -EBADMSG / -errno. */
 int store_read_header(int fd, uint32_t *period_s, uint64_t *start_ms,
-		      char *err, size_t errlen);
+		      uint32_t *block_cap, char *err, size_t errlen);
 
 /* The time range of a finished file from its trailer alone (cheap), or
  * -ENOENT when it has none (being written or cut). */

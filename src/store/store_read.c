@@ -11,6 +11,7 @@
 #include "store_int.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -33,6 +34,8 @@ struct store_file {
 	uint64_t *blocks;		/* offsets of 'B' chunks */
 	size_t n_blocks, cap_blocks;
 	size_t next;			/* index of the next block */
+
+	uint32_t block_cap;		/* from the header: records a block */
 
 	/* The current block, after store_file_next_block(). */
 	bool have_block;
@@ -87,7 +90,7 @@ static int grow(uint8_t **buf, size_t *cap, size_t want)
 }
 
 int store_read_header(int fd, uint32_t *period_s, uint64_t *start_ms,
-		      char *err, size_t errlen)
+		      uint32_t *block_cap, char *err, size_t errlen)
 {
 	uint8_t h[STORE_HDR_LEN];
 	struct wire_cursor c;
@@ -121,6 +124,13 @@ int store_read_header(int fd, uint32_t *period_s, uint64_t *start_ms,
 	wire_init(&c, h + STORE_HDR_PERIOD_S, 12);
 	*period_s = wire_get_u32(&c);
 	*start_ms = wire_get_u64(&c);
+	wire_init(&c, h + STORE_HDR_BLOCK_CAP, 4);
+	*block_cap = wire_get_u32(&c);
+	if (*block_cap > STORE_BLOCK_MAX) {
+		store_seterr(err, errlen, "block capacity %" PRIu32
+			     " above %u records", *block_cap, STORE_BLOCK_MAX);
+		return -EBADMSG;
+	}
 	return 0;
 }
 
@@ -292,7 +302,10 @@ static int open_trailer(struct store_file *f)
 	f->n_exp = nexp;
 	for (i = 0; i < nblocks; i++) {
 		f->blocks[i] = wire_get_u64(&c);
-		if (f->blocks[i] < STORE_HDR_LEN || f->blocks[i] >= toff)
+		/* In file order, each once: a block listed many times would
+		 * be decoded as often. */
+		if (f->blocks[i] < STORE_HDR_LEN || f->blocks[i] >= toff ||
+		    (i != 0 && f->blocks[i] <= f->blocks[i - 1]))
 			goto out;
 	}
 	f->n_blocks = nblocks;
@@ -394,8 +407,8 @@ static int file_load(struct store_file *f, const char *path, char *err,
 		return r;
 	}
 	f->size = (uint64_t)st.st_size;
-	if ((r = store_read_header(f->fd, &period_s, &start_ms, err,
-				   errlen)) != 0) {
+	if ((r = store_read_header(f->fd, &period_s, &start_ms,
+				   &f->block_cap, err, errlen)) != 0) {
 		/* Prefix the message with the path. */
 		char m[256];
 
@@ -579,6 +592,8 @@ int store_file_next_block(struct store_file *f,
 	free(ch.meta);
 	if (c.err || total > ch.data_len)
 		goto damaged;
+	if (sum->records > f->block_cap)
+		goto damaged;
 	f->cur_n = sum->records;
 	f->have_block = true;
 	f->next++;
@@ -647,9 +662,9 @@ int store_file_read_block(struct store_file *f, unsigned mask,
 
 	if (!f->have_block)
 		return -EINVAL;
-	/* A block never holds more than the raw bounds allow; a count
-	 * that large is damage, not a reason to allocate. */
-	if (f->cur_n > 16u << 20)
+	/* A count above the file's block capacity is damage, not a
+	 * reason to allocate (store_file_next_block checked it too). */
+	if (f->cur_n > f->block_cap)
 		goto damaged;
 	if ((r = cols_reserve(f, f->cur_n != 0 ? f->cur_n : 1)) != 0)
 		return r;

@@ -1593,6 +1593,13 @@ struct store_writer *store_writer_open(const struct store_writer_opts *o,
 		errno = EINVAL;
 		return NULL;
 	}
+	if (o->block_records > STORE_BLOCK_MAX / STORE_COMPACT_FACTOR) {
+		store_seterr(err, errlen, "block_records %" PRIu32 " above %u",
+			     o->block_records,
+			     STORE_BLOCK_MAX / STORE_COMPACT_FACTOR);
+		errno = EINVAL;
+		return NULL;
+	}
 	w = calloc(1, sizeof(*w));
 	if (w == NULL)
 		goto nomem;
@@ -1610,8 +1617,7 @@ struct store_writer *store_writer_open(const struct store_writer_opts *o,
 	w->handoff_ms = w->o.sync_ms / 2;
 	w->cap = o->block_records != 0 ? o->block_records :
 	    STORE_BLOCK_RECORDS;
-	w->ccap = w->cap > UINT32_MAX / STORE_COMPACT_FACTOR ? w->cap :
-	    w->cap * STORE_COMPACT_FACTOR;
+	w->ccap = w->cap * STORE_COMPACT_FACTOR;
 	w->nbuf = o->buffers != 0 ? o->buffers : STORE_BUFFERS;
 	if (w->nbuf < 2)
 		w->nbuf = 2;

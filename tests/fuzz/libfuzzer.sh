@@ -6,10 +6,10 @@
 #
 #   TFLOW_SRCDIR=... TFLOW_BUILDDIR=... tests/fuzz/libfuzzer.sh [TARGET]...
 #
-# TARGET: pkt, dec (default: all).  TFLOW_FUZZ_SECONDS per target (default
-# 30), CLANG (default clang).  The targets are compiled straight from the
-# sources with `clang -g -O1 -fsanitize=fuzzer,address,undefined` into a
-# temp dir, using the build tree's config.h; each runs on a copy of its
+# TARGET: pkt, dec, store (default: all).  TFLOW_FUZZ_SECONDS per target
+# (default 30), CLANG (default clang).  The targets are compiled straight
+# from the sources with `clang -g -O1 -fsanitize=fuzzer,address,undefined`
+# into a temp dir, using the build tree's config.h; each runs on a copy of its
 # corpus, so the checked-in corpus never changes.  Exit 0: no crash; 1: a
 # crash, leak, UB or timeout (the reproducer is copied to
 # $TFLOW_BUILDDIR/fuzz-artifacts/ and its replay command printed);
@@ -58,7 +58,7 @@ EOF
 
 CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
     -include $B/config.h -I$B -I$S/include -I$S/src/lib -I$S/src/probe
-    -I$S/src/collector"
+    -I$S/src/collector -I$S/src/store"
 
 sources() {
 	case $1 in
@@ -73,13 +73,26 @@ sources() {
 		    src/collector/dec_fields.c src/collector/tmpl.c
 		    src/lib/siphash.c src/lib/ie.c"
 		;;
+	store)
+		echo "tests/fuzz/store/fuzz_store.c src/store/store_read.c
+		    src/store/store_codec.c src/store/store_dir.c"
+		;;
 	*)
 		return 1
 		;;
 	esac
 }
 
-targets=${*:-pkt dec}
+# Libraries a target links, after its sources.
+libs() {
+	case $1 in
+	store)
+		echo "-lzstd"
+		;;
+	esac
+}
+
+targets=${*:-pkt dec store}
 rc=0
 for t in $targets; do
 	src=$(sources "$t") || { say "ERROR: unknown target $t"; exit 99; }
@@ -88,7 +101,8 @@ for t in $targets; do
 		files="$files $S/$f"
 	done
 	# shellcheck disable=SC2086 # word lists on purpose
-	if ! "$CC" $CFLAGS $files -o "$T/fuzz_$t" >"$T/$t.build.log" 2>&1; then
+	if ! "$CC" $CFLAGS $files $(libs "$t") -o "$T/fuzz_$t" \
+	    >"$T/$t.build.log" 2>&1; then
 		say "ERROR: building fuzz_$t failed:"
 		cat "$T/$t.build.log" >&2
 		exit 99

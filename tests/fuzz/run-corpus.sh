@@ -4,3 +4,4 @@ set -e
 b=${TFLOW_BUILDDIR:-.}; s=${TFLOW_SRCDIR:-.}
 "$b/tests/fuzz/pkt/fuzz_pkt" "$s/tests/fuzz/pkt/corpus"
 "$b/tests/fuzz/dec/fuzz_dec" "$s/tests/fuzz/dec/corpus"
+"$b/tests/fuzz/store/fuzz_store" "$s/tests/fuzz/store/corpus"

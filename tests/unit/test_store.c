@@ -1523,6 +1523,87 @@ static void test_version(void **state)
 	free_list(paths, n);
 }
 
+/* A block count above the header's block capacity, or a capacity above
+ * STORE_BLOCK_MAX, is damage: a few forged bytes must not make the reader
+ * allocate gigabytes (found by tests/fuzz/store). */
+static void put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static void test_block_bounds(void **state)
+{
+	struct store_writer_opts o;
+	struct store_block_summary sum;
+	const struct store_cols *c;
+	struct store_writer *w;
+	struct store_file *f;
+	struct tflow_record r;
+	uint8_t *b, *meta;
+	char **paths, err[256];
+	size_t n, len, i;
+	uint32_t ml, crc;
+	int fd;
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	o.dir = tmpdir;
+	o.block_records = STORE_BLOCK_MAX / STORE_COMPACT_FACTOR + 1;
+	assert_null(store_writer_open(&o, err, sizeof(err)));
+	assert_non_null(strstr(err, "block_records"));
+
+	w = wopen(tmpdir, 300, 64);
+	for (i = 0; i < 10; i++) {
+		typical(&r, i, T0 + 1000);
+		assert_int_equal(store_writer_add(w, &r, T0 + 1000), 0);
+	}
+	assert_int_equal(store_writer_close(w), 0);
+	n = list(tmpdir, &paths);
+	assert_int_equal(n, 1);
+	b = slurp(paths[0], &len);
+	assert_int_equal(be32(b + STORE_HDR_BLOCK_CAP), 64);
+	/* The first chunk after the header is the block ('B', or 'E' then
+	 * 'B'): find the 'B' and claim 65 records. */
+	i = STORE_HDR_LEN;
+	while (b[i + STORE_CHUNK_KIND] != STORE_KIND_BLOCK)
+		i += STORE_CHUNK_PREFIX_LEN + be32(b + i + STORE_CHUNK_META_LEN) +
+		    be32(b + i + STORE_CHUNK_DATA_LEN);
+	ml = be32(b + i + STORE_CHUNK_META_LEN);
+	meta = b + i + STORE_CHUNK_PREFIX_LEN;
+	assert_int_equal(be32(meta + STORE_BLK_RECORDS), 10);
+	put_be32(meta + STORE_BLK_RECORDS, 65);
+	crc = store_crc32c(0, b + i, STORE_CHUNK_CRC);
+	crc = store_crc32c(crc, meta, ml);
+	put_be32(b + i + STORE_CHUNK_CRC, crc);
+	fd = open(paths[0], O_WRONLY | O_TRUNC);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, b, len), (ssize_t)len);
+	close(fd);
+	assert_int_equal(store_file_open(paths[0], &f, err, sizeof(err)), 0);
+	assert_int_equal(store_file_next_block(f, &sum), -EBADMSG);
+	assert_int_equal(store_file_read_block(f, STORE_COLS_ALL, &c),
+			 -EINVAL);
+	assert_true(store_file_info(f)->damaged);
+	store_file_close(f);
+
+	/* A header claiming blocks above STORE_BLOCK_MAX: refused at open. */
+	put_be32(b + STORE_HDR_BLOCK_CAP, STORE_BLOCK_MAX + 1);
+	put_be32(b + STORE_HDR_CRC, store_crc32c(0, b, STORE_HDR_CRC));
+	fd = open(paths[0], O_WRONLY | O_TRUNC);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, b, len), (ssize_t)len);
+	close(fd);
+	err[0] = '\0';
+	assert_int_equal(store_file_open(paths[0], &f, err, sizeof(err)),
+			 -EBADMSG);
+	assert_non_null(strstr(err, "block capacity"));
+	free(b);
+	free_list(paths, n);
+}
+
 /* ---- helpers ---------------------------------------------------------------------------- */
 
 static void test_names_sizes(void **state)
@@ -1594,6 +1675,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_compact_crash, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_version, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_block_bounds, setup,
+						teardown),
 		cmocka_unit_test(test_names_sizes),
 	};
 
