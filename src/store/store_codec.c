@@ -107,6 +107,14 @@ struct store_enc {
 	uint32_t *order;		/* dictionary order of entries */
 	uint32_t *ht;			/* open addressing: entry + 1 */
 	size_t ht_mask;
+	/* dict_build's table: the value itself in the slot (one memory
+	 * access a probe, not three), valid when its epoch is the call's,
+	 * so it is never cleared between columns. */
+	struct dslot {
+		uint64_t k0, k1;
+		uint32_t id, epoch;
+	} *dt;
+	uint32_t epoch;
 	uint64_t *v[3];			/* values before they become planes */
 	uint8_t *plane;			/* one plane before packing */
 	uint64_t vals[256];		/* put_planes' dictionary */
@@ -144,6 +152,7 @@ void store_enc_free(struct store_enc *e)
 	free(e->code);
 	free(e->order);
 	free(e->ht);
+	free(e->dt);
 	for (k = 0; k < 3; k++)
 		free(e->v[k]);
 	free(e->plane);
@@ -196,6 +205,7 @@ struct store_enc *store_enc_new(size_t cap)
 	e->code = malloc(n * sizeof(*e->code));
 	e->order = malloc(n * sizeof(*e->order));
 	e->ht = malloc(hs * sizeof(*e->ht));
+	e->dt = calloc(hs, sizeof(*e->dt));
 	for (k = 0; k < 3; k++)
 		e->v[k] = malloc(n * sizeof(*e->v[k]));
 	e->plane = malloc(n);
@@ -235,7 +245,7 @@ struct store_enc *store_enc_new(size_t cap)
 	    e->last_ms == NULL || e->pk == NULL || e->oct == NULL ||
 	    e->rows == NULL || e->id == NULL || e->first == NULL ||
 	    e->cnt == NULL || e->code == NULL || e->order == NULL ||
-	    e->ht == NULL || e->v[0] == NULL || e->v[1] == NULL ||
+	    e->ht == NULL || e->dt == NULL || e->v[0] == NULL || e->v[1] == NULL ||
 	    e->v[2] == NULL || e->plane == NULL || e->port_cnt == NULL ||
 	    e->port_code == NULL) {
 		store_enc_free(e);
@@ -269,13 +279,23 @@ static uint8_t *put_varint(uint8_t *p, uint64_t v)
 static uint8_t *put_plane8(uint8_t *p, const uint8_t *v, size_t n)
 {
 	uint8_t code[256], tab[16];
-	uint32_t h[256];
+	uint32_t h[256], hh[4][256];
 	unsigned b, k = 0, x;
 	size_t i, j;
 
-	memset(h, 0, sizeof(h));
-	for (i = 0; i < n; i++)
-		h[v[i]]++;
+	/* Four histograms: runs of one value (the common case) would
+	 * otherwise wait on their own counter's store each time. */
+	memset(hh, 0, sizeof(hh));
+	for (i = 0; i + 4 <= n; i += 4) {
+		hh[0][v[i]]++;
+		hh[1][v[i + 1]]++;
+		hh[2][v[i + 2]]++;
+		hh[3][v[i + 3]]++;
+	}
+	for (; i < n; i++)
+		hh[0][v[i]]++;
+	for (x = 0; x < 256; x++)
+		h[x] = hh[0][x] + hh[1][x] + hh[2][x] + hh[3][x];
 	for (x = 0; x < 256; x++) {
 		if (h[x] == 0)
 			continue;
@@ -398,16 +418,22 @@ static double plane_bits(const uint64_t *v, size_t n, unsigned w)
 	return bits;
 }
 
-static uint64_t row_hash(const uint8_t r[16])
+static uint64_t hash128(uint64_t a, uint64_t b)
 {
-	uint64_t a, b, h;
+	uint64_t h = a * 0x9e3779b97f4a7c15ULL + b;
 
-	memcpy(&a, r, 8);
-	memcpy(&b, r + 8, 8);
-	h = a * 0x9e3779b97f4a7c15ULL + b;
 	h ^= h >> 29;
 	h *= 0xbf58476d1ce4e5b9ULL;
 	return h ^ h >> 32;
+}
+
+static uint64_t row_hash(const uint8_t r[16])
+{
+	uint64_t a, b;
+
+	memcpy(&a, r, 8);
+	memcpy(&b, r + 8, 8);
+	return hash128(a, b);
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -427,11 +453,16 @@ static int cmp_u64(const void *a, const void *b)
  */
 static size_t dict_build(struct store_enc *e, size_t n, size_t *nmulti)
 {
-	uint64_t *key = e->v[0];
+	uint64_t *key = e->v[0], k0, k1;
 	size_t i, s, nd = 0, nm = 0, k;
-	uint32_t id;
+	struct dslot *d;
+	uint32_t id, ep;
 
-	memset(e->ht, 0, (e->ht_mask + 1) * sizeof(*e->ht));
+	if (++e->epoch == 0) {	/* wrapped: every slot looks current */
+		memset(e->dt, 0, (e->ht_mask + 1) * sizeof(*e->dt));
+		e->epoch = 1;
+	}
+	ep = e->epoch;
 	for (i = 0; i < n; i++) {
 		/* Runs (one exporter, one next hop, a flow's two records)
 		 * skip the hash. */
@@ -441,19 +472,25 @@ static size_t dict_build(struct store_enc *e, size_t n, size_t *nmulti)
 			e->id[i] = id;
 			continue;
 		}
-		s = row_hash(e->rows[i]) & e->ht_mask;
+		memcpy(&k0, e->rows[i], 8);
+		memcpy(&k1, e->rows[i] + 8, 8);
+		s = hash128(k0, k1) & e->ht_mask;
 		for (;;) {
-			id = e->ht[s];
-			if (id == 0) {
+			d = &e->dt[s];
+			if (d->epoch != ep) {
 				id = (uint32_t)nd++;
-				e->ht[s] = id + 1;
+				d->k0 = k0;
+				d->k1 = k1;
+				d->id = id;
+				d->epoch = ep;
 				e->first[id] = (uint32_t)i;
 				e->cnt[id] = 0;
 				break;
 			}
-			id--;
-			if (memcmp(e->rows[e->first[id]], e->rows[i], 16) == 0)
+			if (d->k0 == k0 && d->k1 == k1) {
+				id = d->id;
 				break;
+			}
 			s = (s + 1) & e->ht_mask;
 		}
 		e->cnt[id]++;
