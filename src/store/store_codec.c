@@ -61,6 +61,8 @@ uint32_t store_crc32c(uint32_t crc, const void *buf, size_t len)
  * (at most PORT_DICT_MAX of them): below that an entry costs more than
  * the literals it replaces. */
 #define PORT_DICT_MIN 16
+/* dict_build's table starts with this many slots (a power of two). */
+#define DICT_SLOTS_MIN 256
 #define PORT_DICT_MAX 255
 
 /* Row widths of the small columns coded through the generic dictionary. */
@@ -107,14 +109,9 @@ struct store_enc {
 	uint32_t *order;		/* dictionary order of entries */
 	uint32_t *ht;			/* open addressing: entry + 1 */
 	size_t ht_mask;
-	/* dict_build's table: the value itself in the slot (one memory
-	 * access a probe, not three), valid when its epoch is the call's,
-	 * so it is never cleared between columns. */
-	struct dslot {
-		uint64_t k0, k1;
-		uint32_t id, epoch;
-	} *dt;
-	uint32_t epoch;
+	/* dict_build's table: entry + 1 and 32 bits of its hash, so a
+	 * probe that misses rarely has to look at the value itself. */
+	uint64_t *dt;
 	uint64_t *v[3];			/* values before they become planes */
 	uint8_t *plane;			/* one plane before packing */
 	uint64_t vals[256];		/* put_planes' dictionary */
@@ -205,7 +202,7 @@ struct store_enc *store_enc_new(size_t cap)
 	e->code = malloc(n * sizeof(*e->code));
 	e->order = malloc(n * sizeof(*e->order));
 	e->ht = malloc(hs * sizeof(*e->ht));
-	e->dt = calloc(hs, sizeof(*e->dt));
+	e->dt = malloc(hs * sizeof(*e->dt));
 	for (k = 0; k < 3; k++)
 		e->v[k] = malloc(n * sizeof(*e->v[k]));
 	e->plane = malloc(n);
@@ -453,16 +450,16 @@ static int cmp_u64(const void *a, const void *b)
  */
 static size_t dict_build(struct store_enc *e, size_t n, size_t *nmulti)
 {
-	uint64_t *key = e->v[0], k0, k1;
-	size_t i, s, nd = 0, nm = 0, k;
-	struct dslot *d;
-	uint32_t id, ep;
+	uint64_t *key = e->v[0], h, x;
+	size_t i, s, nd = 0, nm = 0, k, mask;
+	uint32_t id;
 
-	if (++e->epoch == 0) {	/* wrapped: every slot looks current */
-		memset(e->dt, 0, (e->ht_mask + 1) * sizeof(*e->dt));
-		e->epoch = 1;
-	}
-	ep = e->epoch;
+	/* The table starts small and doubles when half full: a column of
+	 * a few values (protocols, interfaces, the exporter) stays in L1,
+	 * and only the address columns grow it to their size. */
+	mask = e->ht_mask < DICT_SLOTS_MIN - 1 ? e->ht_mask :
+	    DICT_SLOTS_MIN - 1;
+	memset(e->dt, 0, (mask + 1) * sizeof(*e->dt));
 	for (i = 0; i < n; i++) {
 		/* Runs (one exporter, one next hop, a flow's two records)
 		 * skip the hash. */
@@ -472,26 +469,33 @@ static size_t dict_build(struct store_enc *e, size_t n, size_t *nmulti)
 			e->id[i] = id;
 			continue;
 		}
-		memcpy(&k0, e->rows[i], 8);
-		memcpy(&k1, e->rows[i] + 8, 8);
-		s = hash128(k0, k1) & e->ht_mask;
+		if (2 * nd >= mask && mask < e->ht_mask) {
+			mask = 2 * mask + 1;
+			memset(e->dt, 0, (mask + 1) * sizeof(*e->dt));
+			for (id = 0; id < nd; id++) {
+				h = row_hash(e->rows[e->first[id]]);
+				s = h & mask;
+				while (e->dt[s] != 0)
+					s = (s + 1) & mask;
+				e->dt[s] = (h & ~0xffffffffULL) | (id + 1u);
+			}
+		}
+		h = row_hash(e->rows[i]);
+		s = h & mask;
 		for (;;) {
-			d = &e->dt[s];
-			if (d->epoch != ep) {
+			x = e->dt[s];
+			if (x == 0) {
 				id = (uint32_t)nd++;
-				d->k0 = k0;
-				d->k1 = k1;
-				d->id = id;
-				d->epoch = ep;
+				e->dt[s] = (h & ~0xffffffffULL) | (id + 1u);
 				e->first[id] = (uint32_t)i;
 				e->cnt[id] = 0;
 				break;
 			}
-			if (d->k0 == k0 && d->k1 == k1) {
-				id = d->id;
+			id = (uint32_t)x - 1;
+			if ((x ^ h) >> 32 == 0 &&
+			    memcmp(e->rows[e->first[id]], e->rows[i], 16) == 0)
 				break;
-			}
-			s = (s + 1) & e->ht_mask;
+			s = (s + 1) & mask;
 		}
 		e->cnt[id]++;
 		e->id[i] = id;
