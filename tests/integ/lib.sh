@@ -429,11 +429,10 @@ sum_keys() {
 	awk '{ n++; p += $8; b += $9 } END { printf "%d %.0f %.0f\n", n, p, b }' "$1"
 }
 
-# json_sums FILE [VERSION] [times]: (VERSION "": every record) "ipver src dst proto sport dport tos
-# packets bytes" per key of the records of one version, sorted; with
-# "times" also first_ms (min) and last_ms (max), as truth_times prints.
-json_sums() {
-	awk -v want="$2" -v times="${3:-}" '
+# JSON_GET_AWK: an awk function get(KEY) giving KEY's value in the JSON
+# line $0 (record_fmt's flat objects; quotes removed), for awk programs
+# that start with it: awk "$JSON_GET_AWK"'...'.
+JSON_GET_AWK='
 	function get(k,   i, s) {
 		i = index($0, "\"" k "\":")
 		if (i == 0)
@@ -443,6 +442,13 @@ json_sums() {
 		gsub(/"/, "", s)
 		return s
 	}
+'
+
+# json_sums FILE [VERSION] [times]: (VERSION "": every record) "ipver src dst proto sport dport tos
+# packets bytes" per key of the records of one version, sorted; with
+# "times" also first_ms (min) and last_ms (max), as truth_times prints.
+json_sums() {
+	awk -v want="$2" -v times="${3:-}" "$JSON_GET_AWK"'
 	# "2026-01-01T00:00:01.234Z" -> Unix ms (days from civil, UTC).
 	function ms(t,   y, m, d, era, yoe, doy, doe, days) {
 		y = substr(t, 1, 4) + 0; m = substr(t, 6, 2) + 0

@@ -158,16 +158,7 @@ check_saving() {
 # are 32768 or more back (a full writer block: surely in another block,
 # where the store keeps both records whole).
 reverse_stats() {
-	awk '
-	function get(k,   i, s) {
-		i = index($0, "\"" k "\":")
-		if (i == 0)
-			return ""
-		s = substr($0, i + length(k) + 3)
-		sub(/[,}].*/, "", s)
-		gsub(/"/, "", s)
-		return s
-	}
+	awk "$JSON_GET_AWK"'
 	/^# file / { split("", seen); n = 0; next }
 	{
 		v = get("ip_version"); p = get("proto")
@@ -223,28 +214,29 @@ show_reverse() {
 # the cache evicts its LRU head; TCP flows end on their FIN.
 gen_pcap z $GEN_ARGS
 gen_pcap p $GEN_ARGS --replies 0.8
-export_store z4k z 4k
-z4k_records=$RECORDS z4k_bytes=$BYTES
-check_exact z4k z
-export_store p4k p 4k
-p4k_records=$RECORDS p4k_bytes=$BYTES
-check_exact p4k p
-check_saving "$(per_rec "$z4k_bytes" "$z4k_records")" \
-    "$(per_rec "$p4k_bytes" "$p4k_records")" "cache-entries=4k"
+# compare_cache CACHE: both pcaps through tflowd with cache-entries=CACHE,
+# each stored exactly; the two-way store is smaller per record.
+compare_cache() {
+	local zr zb
+	export_store "z$1" z "$1"
+	zr=$RECORDS zb=$BYTES
+	check_exact "z$1" z
+	export_store "p$1" p "$1"
+	eval "p$1_records=\$RECORDS"
+	check_exact "p$1" p
+	check_saving "$(per_rec "$zb" "$zr")" \
+	    "$(per_rec "$BYTES" "$RECORDS")" "cache-entries=$1"
+	eval "z$1_records=\$zr"
+}
+
+compare_cache 4k
 
 # --- 2. the same with room for every flow: idle expiry ---------------------------
 # 128k entries: nothing is evicted; flows expire idle, walking the LRU
 # list from its head (the path docs/design/storage.md describes), or end
 # on FIN, and the rest go at the flush at the end of the pcap (oldest
 # record first).
-export_store z128k z 128k
-z128k_records=$RECORDS z128k_bytes=$BYTES
-check_exact z128k z
-export_store p128k p 128k
-p128k_records=$RECORDS p128k_bytes=$BYTES
-check_exact p128k p
-check_saving "$(per_rec "$z128k_bytes" "$z128k_records")" \
-    "$(per_rec "$p128k_bytes" "$p128k_records")" "cache-entries=128k"
+compare_cache 128k
 
 # --- 3. how many pairs the encoder could see -------------------------------------
 show_reverse p4k p "$p4k_records"

@@ -128,6 +128,28 @@ static void typical(struct tflow_record *r, uint64_t i, uint64_t now)
 	r->end_reason = TFLOW_END_DETECTED;
 }
 
+/* n typical records into w (all at T0 + 1000, one period). */
+static void add_typical(struct store_writer *w, size_t n)
+{
+	struct tflow_record r;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		typical(&r, i, T0 + 1000);
+		assert_int_equal(store_writer_add(w, &r, T0 + 1000), 0);
+	}
+}
+
+/* Replaces path's content with buf[0..len). */
+static void spit(const char *path, const void *buf, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+	assert_true(fd != -1);
+	assert_int_equal(write(fd, buf, len), (ssize_t)len);
+	close(fd);
+}
+
 static void assert_rec_eq(const struct tflow_record *a,
 			  const struct tflow_record *b)
 {
@@ -660,7 +682,6 @@ static void test_truncated(void **state)
 	uint8_t *buf;
 	size_t n, len, off, nchunks = 0, i, got, expect, last_start = 0;
 	uint32_t k;
-	int fd;
 
 	(void)state;
 	w = wopen(tmpdir, 300, PER);
@@ -702,10 +723,7 @@ static void test_truncated(void **state)
 	/* Every cut from the start of the last block to one byte short of
 	 * the whole file (trailer and footer included). */
 	for (off = last_start; off < len; off++) {
-		fd = open(cut, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		assert_true(fd != -1);
-		assert_int_equal(write(fd, buf, off), (ssize_t)off);
-		close(fd);
+		spit(cut, buf, off);
 		expect = 0;
 		for (i = 0; i < nchunks; i++)
 			if (ends[i] <= off)
@@ -734,9 +752,7 @@ static void test_truncated(void **state)
 	/* A flipped byte in the last block's meta: that block and what
 	 * follows are dropped, counted as damaged. */
 	buf[last_start + STORE_CHUNK_PREFIX_LEN + 1] ^= 0x40;
-	fd = open(cut, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	assert_int_equal(write(fd, buf, len), (ssize_t)len);
-	close(fd);
+	spit(cut, buf, len);
 	{
 		struct store_block_summary sum;
 		const struct store_cols *c;
@@ -1394,17 +1410,14 @@ static void test_compact_full(void **state)
 	struct store_writer_stats st;
 	const struct store_file_info *fi;
 	struct store_file *f;
-	struct tflow_record r, *out;
+	struct tflow_record *out;
 	struct store_writer *w;
 	char **paths;
-	size_t n, got, i;
+	size_t n, got;
 
 	(void)state;
 	w = wopen(tmpdir, 300, STORE_COMPACT_MIN_CAP);
-	for (i = 0; i < 3 * STORE_COMPACT_MIN_CAP; i++) {
-		typical(&r, i, T0 + 1000);
-		assert_int_equal(store_writer_add(w, &r, T0 + 1000), 0);
-	}
+	add_typical(w, 3 * STORE_COMPACT_MIN_CAP);
 	assert_int_equal(store_writer_close_stats(w, &st), 0);
 	assert_int_equal(st.compacted, 0);
 	assert_int_equal(st.not_compacted, 0);
@@ -1420,7 +1433,7 @@ static void test_compact_full(void **state)
 
 static void test_compact_crash(void **state)
 {
-	struct tflow_record r, *out;
+	struct tflow_record *out;
 	struct store_writer *w;
 	char **paths, cur[600], cpt[700];
 	uint8_t *buf;
@@ -1430,10 +1443,7 @@ static void test_compact_crash(void **state)
 	(void)state;
 	/* A finished file of 100 records (compacted, as any). */
 	w = wopen(tmpdir, 300, 10);
-	for (i = 0; i < 100; i++) {
-		typical(&r, i, T0 + 1000);
-		assert_int_equal(store_writer_add(w, &r, T0 + 1000), 0);
-	}
+	add_typical(w, 100);
 	assert_int_equal(store_writer_close(w), 0);
 	n = list(tmpdir, &paths);
 	assert_int_equal(n, 1);
@@ -1541,12 +1551,10 @@ static void test_block_bounds(void **state)
 	const struct store_cols *c;
 	struct store_writer *w;
 	struct store_file *f;
-	struct tflow_record r;
 	uint8_t *b, *meta;
 	char **paths, err[256];
 	size_t n, len, i;
 	uint32_t ml, crc;
-	int fd;
 
 	(void)state;
 	memset(&o, 0, sizeof(o));
@@ -1556,10 +1564,7 @@ static void test_block_bounds(void **state)
 	assert_non_null(strstr(err, "block_records"));
 
 	w = wopen(tmpdir, 300, 64);
-	for (i = 0; i < 10; i++) {
-		typical(&r, i, T0 + 1000);
-		assert_int_equal(store_writer_add(w, &r, T0 + 1000), 0);
-	}
+	add_typical(w, 10);
 	assert_int_equal(store_writer_close(w), 0);
 	n = list(tmpdir, &paths);
 	assert_int_equal(n, 1);
@@ -1578,10 +1583,7 @@ static void test_block_bounds(void **state)
 	crc = store_crc32c(0, b + i, STORE_CHUNK_CRC);
 	crc = store_crc32c(crc, meta, ml);
 	put_be32(b + i + STORE_CHUNK_CRC, crc);
-	fd = open(paths[0], O_WRONLY | O_TRUNC);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, b, len), (ssize_t)len);
-	close(fd);
+	spit(paths[0], b, len);
 	assert_int_equal(store_file_open(paths[0], &f, err, sizeof(err)), 0);
 	assert_int_equal(store_file_next_block(f, &sum), -EBADMSG);
 	assert_int_equal(store_file_read_block(f, STORE_COLS_ALL, &c),
@@ -1592,10 +1594,7 @@ static void test_block_bounds(void **state)
 	/* A header claiming blocks above STORE_BLOCK_MAX: refused at open. */
 	put_be32(b + STORE_HDR_BLOCK_CAP, STORE_BLOCK_MAX + 1);
 	put_be32(b + STORE_HDR_CRC, store_crc32c(0, b, STORE_HDR_CRC));
-	fd = open(paths[0], O_WRONLY | O_TRUNC);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, b, len), (ssize_t)len);
-	close(fd);
+	spit(paths[0], b, len);
 	err[0] = '\0';
 	assert_int_equal(store_file_open(paths[0], &f, err, sizeof(err)),
 			 -EBADMSG);
