@@ -22,18 +22,6 @@ integ_init
 [ -x "$COLLECTOR" ] || die "$COLLECTOR not built"
 [ -x "$UDPSEND" ] || die "$UDPSEND not built"
 
-# collector_start NAME PORT ARGS...: tflow-collector on 127.0.0.1:PORT,
-# stdout in $T/NAME.out, stderr in $T/NAME.log.
-collector_start() {
-	local name=$1 port=$2
-	shift 2
-	setsid "$COLLECTOR" --listen "127.0.0.1:$port" "$@" \
-	    >"$T/$name.out" 2>"$T/$name.log" &
-	BG_PID=$!
-	INTEG_PIDS="$INTEG_PIDS $BG_PID"
-	wait_bound "$BG_PID" "$port" "$name"
-}
-
 # collector_stop NAME PID PORT...: once every port is drained, SIGTERM;
 # the exit status must be 0 and the last line the totals.
 collector_stop() {
@@ -50,15 +38,6 @@ collector_stop() {
 	check_eq "$name exit status" 0 "$rc"
 	tail -n 1 "$T/$name.log" | grep -q ': total exporters=' ||
 	    fail "$name: no totals line at exit; log: $(tail -n 5 "$T/$name.log")"
-}
-
-# cstat NAME KEY [SELECTOR]: KEY=value of the last stats line of NAME that
-# contains SELECTOR (default: the totals line).
-cstat() {
-	local sel=${3:-": total "}
-	grep -F -- "$sel" "$T/$1.log" | tail -n 1 |
-	    tr ' ' '\n' | awk -F= -v k="$2" '$1 == k { print $2; f = 1 }
-	    END { if (!f) print 0 }'
 }
 
 truth_times() {

@@ -429,6 +429,29 @@ sum_keys() {
 	awk '{ n++; p += $8; b += $9 } END { printf "%d %.0f %.0f\n", n, p, b }' "$1"
 }
 
+# collector_start NAME PORT ARGS...: $COLLECTOR (tflow-collector) on
+# 127.0.0.1:PORT with ARGS, stdout in $T/NAME.out, stderr in $T/NAME.log;
+# its pid in $BG_PID.
+collector_start() {
+	local name=$1 port=$2
+	shift 2
+	setsid "$COLLECTOR" --listen "127.0.0.1:$port" "$@" \
+	    >"$T/$name.out" 2>"$T/$name.log" &
+	BG_PID=$!
+	INTEG_PIDS="$INTEG_PIDS $BG_PID"
+	wait_bound "$BG_PID" "$port" "$name"
+}
+
+# cstat NAME KEY [SELECTOR]: KEY=value of the last stats line of NAME's
+# collector log that contains SELECTOR (default: the totals line), 0 when
+# it has none.
+cstat() {
+	local sel=${3:-": total "}
+	grep -F -- "$sel" "$T/$1.log" | tail -n 1 |
+	    tr ' ' '\n' | awk -F= -v k="$2" '$1 == k { print $2; f = 1 }
+	    END { if (!f) print 0 }'
+}
+
 # JSON_GET_AWK: an awk function get(KEY) giving KEY's value in the JSON
 # line $0 (record_fmt's flat objects; quotes removed), for awk programs
 # that start with it: awk "$JSON_GET_AWK"'...'.

@@ -22,24 +22,6 @@ integ_init
 [ -x "$COLLECTOR" ] || die "$COLLECTOR not built"
 [ -x "$STORECAT" ] || die "$STORECAT not built (make tests/gen/tflow-storecat)"
 
-# collector_start NAME PORT ARGS...: as in collector.sh.
-collector_start() {
-	local name=$1 port=$2
-	shift 2
-	setsid "$COLLECTOR" --listen "127.0.0.1:$port" "$@" \
-	    >"$T/$name.out" 2>"$T/$name.log" &
-	BG_PID=$!
-	INTEG_PIDS="$INTEG_PIDS $BG_PID"
-	wait_bound "$BG_PID" "$port" "$name"
-}
-
-cstat() {
-	local sel=${3:-": total "}
-	grep -F -- "$sel" "$T/$1.log" | tail -n 1 |
-	    tr ' ' '\n' | awk -F= -v k="$2" '$1 == k { print $2; f = 1 }
-	    END { if (!f) print 0 }'
-}
-
 # --- 1. rotation under load ------------------------------------------------
 # About 4 s of export at 5000 datagrams/s (several 1 s rotations), the
 # flows spread over the capture so that records keep coming.

@@ -38,13 +38,6 @@ GEN_ARGS=${PAIRS_GEN_ARGS:-"--flows 50000 --packets 300000 --churn --ipv6 0.2 --
 integ_init
 need_built "$COLLECTOR" "$STORECAT"
 
-cstat() {
-	local sel=${3:-": total "}
-	grep -F -- "$sel" "$T/$1.log" | tail -n 1 |
-	    tr ' ' '\n' | awk -F= -v k="$2" '$1 == k { print $2; f = 1 }
-	    END { if (!f) print 0 }'
-}
-
 per_rec() {
 	awk -v b="$1" -v n="$2" 'BEGIN { printf "%.2f", b / n }'
 }
@@ -63,12 +56,8 @@ truth_times() {
 export_store() {
 	local name=$1 pcap=$2 cache=$3 port pid rc sent got f blocks
 	port=$(free_port)
-	setsid "$COLLECTOR" --listen "127.0.0.1:$port" \
-	    --write "$T/$name.store" --rotate 3600 \
-	    >"$T/$name.out" 2>"$T/$name.log" &
-	pid=$!
-	INTEG_PIDS="$INTEG_PIDS $pid"
-	wait_bound "$pid" "$port" "$name"
+	collector_start "$name" "$port" --write "$T/$name.store" --rotate 3600
+	pid=$BG_PID
 	write_conf "$T/$name.rsc" "dst-address=127.0.0.1 port=$port version=9"
 	printf '/ip traffic-flow\nset cache-entries=%s\n' "$cache" \
 	    >>"$T/$name.rsc"
