@@ -12,7 +12,10 @@
  * values through a per-block dictionary (an address that recurs costs a
  * small index, one seen once costs nothing more than itself), ports
  * through a small dictionary of the frequent ones, bytes as a multiple of
- * packets.  The layout of each stream is in docs/design/storage.md.
+ * packets; a record that is the reverse of an earlier one in its block
+ * (the other direction of a conversation) as the distance back to it,
+ * its addresses, ports and protocol left out (the PAIRS column).  The
+ * layout of each stream is in docs/design/storage.md.
  */
 #ifndef TFLOW_STORE_CODEC_H
 #define TFLOW_STORE_CODEC_H
