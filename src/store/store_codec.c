@@ -1550,61 +1550,44 @@ unsigned store_cols_closure(unsigned mask, unsigned ncols)
 }
 
 /*
- * The unpaired records' values sit at the front of each array, in order.
- * Walking back, each moves to its own index (never below where it is, so
- * nothing unread is overwritten); then walking forward a paired record
- * copies from its partner, which is before it and already in place.  One
- * loop per column over m->order: no branch on the data.
+ * One pair of arrays (a column's two fields) of w-byte elements: the
+ * unpaired records' values sit at the front, in order.  Walking back, each
+ * moves to its own index (never below where it is, so nothing unread is
+ * overwritten); then walking forward a paired record copies from its
+ * partner, which is before it and already in place: the two fields
+ * crossed (source from destination) when `swap`.  Over m->order: no
+ * branch on the data; always inlined, so w and swap are constants.
  */
-void store_cols_unpair(struct store_cols *c, const struct store_misc *m,
-		       unsigned mask, size_t n)
+static inline __attribute__((always_inline)) void
+unpair_fields(uint8_t *a, uint8_t *b, size_t w, bool swap,
+	      const struct store_misc *m, size_t n)
 {
 	const uint32_t *pr = m->pair, *ord = m->order;
 	size_t nk = n - m->npaired, k, t;
 	uint32_t i, j;
 
+	for (k = nk; k-- > 0 && (i = ord[k]) != k;) {
+		memcpy(a + i * w, a + k * w, w);
+		memcpy(b + i * w, b + k * w, w);
+	}
+	for (t = n; t-- > nk;) {
+		i = ord[t];
+		j = i - pr[i];
+		memcpy(a + i * w, (swap ? b : a) + j * w, w);
+		memcpy(b + i * w, (swap ? a : b) + j * w, w);
+	}
+}
+
+void store_cols_unpair(struct store_cols *c, const struct store_misc *m,
+		       unsigned mask, size_t n)
+{
 	if (m->npaired == 0)
 		return;
-	if (mask & 1u << STORE_COL_SRC_ADDR) {
-		uint8_t (*sa)[16] = c->src_addr, (*da)[16] = c->dst_addr;
-
-		for (k = nk; k-- > 0 && (i = ord[k]) != k;) {
-			memcpy(sa[i], sa[k], 16);
-			memcpy(da[i], da[k], 16);
-		}
-		for (t = n; t-- > nk;) {
-			i = ord[t];
-			j = i - pr[i];
-			memcpy(sa[i], da[j], 16);
-			memcpy(da[i], sa[j], 16);
-		}
-	}
-	if (mask & 1u << STORE_COL_PORTS) {
-		uint16_t *sp = c->src_port, *dp = c->dst_port;
-
-		for (k = nk; k-- > 0 && (i = ord[k]) != k;) {
-			sp[i] = sp[k];
-			dp[i] = dp[k];
-		}
-		for (t = n; t-- > nk;) {
-			i = ord[t];
-			j = i - pr[i];
-			sp[i] = dp[j];
-			dp[i] = sp[j];
-		}
-	}
-	if (mask & 1u << STORE_COL_PROTO) {
-		uint8_t *pt = c->proto, *iv = c->ip_version;
-
-		for (k = nk; k-- > 0 && (i = ord[k]) != k;) {
-			pt[i] = pt[k];
-			iv[i] = iv[k];
-		}
-		for (t = n; t-- > nk;) {
-			i = ord[t];
-			j = i - pr[i];
-			pt[i] = pt[j];
-			iv[i] = iv[j];
-		}
-	}
+	if (mask & 1u << STORE_COL_SRC_ADDR)
+		unpair_fields(c->src_addr[0], c->dst_addr[0], 16, true, m, n);
+	if (mask & 1u << STORE_COL_PORTS)
+		unpair_fields((uint8_t *)c->src_port, (uint8_t *)c->dst_port,
+			      sizeof(*c->src_port), true, m, n);
+	if (mask & 1u << STORE_COL_PROTO)
+		unpair_fields(c->proto, c->ip_version, 1, false, m, n);
 }
