@@ -24,24 +24,7 @@ gen() {	# name, generator arguments...
 	[ -s "$D/$name.pcap" ] || "$GEN" -o "$D/$name.pcap" "$@" 2>/dev/null
 }
 
-now() { date +%s.%N; }
-
-# Best of $RUNS wall times of a command, in seconds.
-best_time() {
-	best=""
-	i=0
-	while [ $i -lt "$RUNS" ]; do
-		t0=$(now)
-		"$@" >/dev/null 2>&1 || true
-		t1=$(now)
-		t=$(echo "$t1 - $t0" | bc -l)
-		if [ -z "$best" ] || [ "$(echo "$t < $best" | bc -l)" = 1 ]; then
-			best=$t
-		fi
-		i=$((i + 1))
-	done
-	echo "$best"
-}
+. "$(dirname "$0")/lib.sh"
 
 stat_field() {	# stats line on stderr, field name
 	sed -n "s/.* $1=\([0-9]*\).*/\1/p" | tail -n 1

@@ -35,39 +35,7 @@ mkdir -p "$D"
 command -v bc >/dev/null || { echo "query bench: needs bc"; exit 1; }
 [ -x "$GEN" ] && [ -x "$Q" ] || { echo "query bench: build first (make)"; exit 1; }
 
-now() { date +%s.%N; }
-
-# peak_rss_kb CMD...: runs CMD (output to /dev/null) and prints its peak
-# RSS in KiB, polled from /proc (no GNU time needed).
-peak_rss_kb() {
-	"$@" >/dev/null 2>&1 &
-	p=$!
-	peak=0
-	while kill -0 "$p" 2>/dev/null; do
-		h=$(awk '/^VmHWM/ { print $2 }' "/proc/$p/status" 2>/dev/null || true)
-		[ -n "$h" ] && [ "$h" -gt "$peak" ] && peak=$h
-		sleep 0.05
-	done
-	wait "$p" || true
-	echo "$peak"
-}
-
-# best_time CMD...: best of $RUNS wall times, seconds.
-best_time() {
-	best=""
-	i=0
-	while [ $i -lt "$RUNS" ]; do
-		t0=$(now)
-		"$@" >/dev/null 2>&1 || true
-		t1=$(now)
-		t=$(echo "$t1 - $t0" | bc -l)
-		if [ -z "$best" ] || [ "$(echo "$t < $best" | bc -l)" = 1 ]; then
-			best=$t
-		fi
-		i=$((i + 1))
-	done
-	echo "$best"
-}
+. "$(dirname "$0")/lib.sh"
 
 mrate() { echo "$N / $1 / 1000000" | bc -l; }
 
