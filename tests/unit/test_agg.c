@@ -19,45 +19,17 @@
 #include <unistd.h>
 
 #include "agg.h"
+#include "blk_fixture.h"
 #include "ktab.h"
 #include "report.h"
 #include "tenant.h"
 
-#define NMAX 20000
-
-struct blk {
-	struct store_cols c;
-	uint64_t first_ms[NMAX], packets[NMAX], bytes[NMAX];
-	uint8_t src[NMAX][16], dst[NMAX][16], nh[NMAX][16];
-	uint16_t sport[NMAX], dport[NMAX], exporter[NMAX];
-	uint8_t proto[NMAX], ipver[NMAX], tos[NMAX];
-	uint32_t in_if[NMAX], out_if[NMAX];
-	uint32_t sel[NMAX];
-};
-
 static struct blk *blk_new(size_t n)
 {
-	struct blk *b = calloc(1, sizeof(*b));
-	size_t i;
+	struct blk *b = malloc(sizeof(*b));
 
 	assert_non_null(b);
-	b->c.n = n;
-	b->c.first_ms = b->first_ms;
-	b->c.packets = b->packets;
-	b->c.bytes = b->bytes;
-	b->c.src_addr = b->src;
-	b->c.dst_addr = b->dst;
-	b->c.next_hop = b->nh;
-	b->c.src_port = b->sport;
-	b->c.dst_port = b->dport;
-	b->c.exporter = b->exporter;
-	b->c.proto = b->proto;
-	b->c.ip_version = b->ipver;
-	b->c.tos = b->tos;
-	b->c.in_if = b->in_if;
-	b->c.out_if = b->out_if;
-	for (i = 0; i < NMAX; i++)
-		b->sel[i] = (uint32_t)i;
+	blk_init(b, n);
 	return b;
 }
 

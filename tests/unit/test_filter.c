@@ -16,41 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blk_fixture.h"
 #include "filter.h"
-
-#define NMAX 20000
-
-/* A block in memory, laid out as store_file_read_block() returns it. */
-struct blk {
-	struct store_cols c;
-	uint64_t first_ms[NMAX], last_ms[NMAX], packets[NMAX], bytes[NMAX];
-	uint8_t src[NMAX][16], dst[NMAX][16], nh[NMAX][16];
-	uint16_t sport[NMAX], dport[NMAX], exporter[NMAX];
-	uint8_t proto[NMAX], ipver[NMAX], tos[NMAX], flags[NMAX];
-	uint32_t in_if[NMAX], out_if[NMAX];
-};
-
-static void blk_init(struct blk *b, size_t n)
-{
-	memset(b, 0, sizeof(*b));
-	b->c.n = n;
-	b->c.first_ms = b->first_ms;
-	b->c.last_ms = b->last_ms;
-	b->c.packets = b->packets;
-	b->c.bytes = b->bytes;
-	b->c.src_addr = b->src;
-	b->c.dst_addr = b->dst;
-	b->c.next_hop = b->nh;
-	b->c.src_port = b->sport;
-	b->c.dst_port = b->dport;
-	b->c.exporter = b->exporter;
-	b->c.proto = b->proto;
-	b->c.ip_version = b->ipver;
-	b->c.tos = b->tos;
-	b->c.tcp_flags = b->flags;
-	b->c.in_if = b->in_if;
-	b->c.out_if = b->out_if;
-}
 
 static int addr(const char *s, uint8_t out[16])
 {
