@@ -45,6 +45,7 @@
 #include <unistd.h>
 
 #include "cap.h"
+#include "gen_args.h"
 #include "pkt.h"
 
 #define PROG		"tflow-capdump"
@@ -93,22 +94,12 @@ static void usage(void)
 
 static long num(const char *s, long lo, long hi)
 {
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (*s == '\0' || *end != '\0' || errno != 0 || v < lo || v > hi)
-		usage();
-	return v;
+	return gen_num(s, lo, hi, usage);
 }
 
 static uint64_t mono_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return gen_mono_ns() / 1000000;
 }
 
 /* Read this namespace's addresses.  Only ever called before the workers

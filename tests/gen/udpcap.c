@@ -34,6 +34,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "gen_args.h"
+
 #define BATCH 32		/* datagrams per sendmmsg */
 #define MAX_SRC 16
 #define DGRAM_MAX 65535
@@ -57,22 +59,7 @@ static void usage(void)
 
 static long num(const char *s, long lo, long hi)
 {
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (*s == '\0' || *end != '\0' || errno != 0 || v < lo || v > hi)
-		usage();
-	return v;
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	return gen_num(s, lo, hi, usage);
 }
 
 static void loopback(struct sockaddr_in *sa, long port)
@@ -331,7 +318,7 @@ static int replay(long port, long nsrc, long sport, long rate, long loops,
 		for (s = 0; s < nsrc && pd.len > 0; s++)
 			send_batch(fds[s], &pd, 1);
 	}
-	t0 = mono_ns();
+	t0 = gen_mono_ns();
 	for (l = 0; l < loops && !stop; l++) {
 		for (i = 0, s = 0; i < n && !stop; i += BATCH) {
 			k = n - i < BATCH ? n - i : BATCH;
@@ -340,7 +327,7 @@ static int replay(long port, long nsrc, long sport, long rate, long loops,
 				      (uint64_t)rate;
 				ts.tv_sec = (time_t)(due / 1000000000ULL);
 				ts.tv_nsec = (long)(due % 1000000000ULL);
-				if (due > mono_ns())
+				if (due > gen_mono_ns())
 					clock_nanosleep(CLOCK_MONOTONIC,
 							TIMER_ABSTIME, &ts,
 							NULL);
@@ -351,7 +338,7 @@ static int replay(long port, long nsrc, long sport, long rate, long loops,
 		}
 	}
 	printf("datagrams=%llu seconds=%.3f\n", (unsigned long long)sent,
-	       (double)(mono_ns() - t0) / 1e9);
+	       (double)(gen_mono_ns() - t0) / 1e9);
 	for (s = 0; s < nsrc; s++)
 		close(fds[s]);
 	free(d);

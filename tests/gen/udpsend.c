@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "gen_args.h"
+
 static void usage(void)
 {
 	fprintf(stderr,
@@ -34,14 +36,7 @@ static void usage(void)
 
 static long num(const char *s, long lo, long hi)
 {
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (*s == '\0' || *end != '\0' || errno != 0 || v < lo || v > hi)
-		usage();
-	return v;
+	return gen_num(s, lo, hi, usage);
 }
 
 static int sent;
