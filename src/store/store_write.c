@@ -917,6 +917,15 @@ static int push_boff(uint64_t **boffs, size_t *cap, size_t n, uint64_t off)
 	return 0;
 }
 
+static bool same_exporter(const struct tflow_record *a,
+			  const struct tflow_record *b)
+{
+	return a->exporter_family == b->exporter_family &&
+	    a->version == b->version &&
+	    a->exporter_domain == b->exporter_domain &&
+	    memcmp(a->exporter_addr, b->exporter_addr, 16) == 0;
+}
+
 /* Compresses and appends one block.  0 or -errno. */
 static int write_block(struct store_writer *w, const struct wblock *b)
 {
@@ -928,13 +937,9 @@ static int write_block(struct store_writer *w, const struct wblock *b)
 
 	for (i = 0; i < b->n; i++) {
 		const struct tflow_record *rec = &b->recs[i];
-		const struct tflow_record *prev = &b->recs[i - (i != 0)];
 
 		/* A datagram's records come from one exporter: runs. */
-		if (i != 0 && rec->exporter_family == prev->exporter_family &&
-		    rec->version == prev->version &&
-		    rec->exporter_domain == prev->exporter_domain &&
-		    memcmp(rec->exporter_addr, prev->exporter_addr, 16) == 0) {
+		if (i != 0 && same_exporter(rec, &b->recs[i - 1])) {
 			w->idx[i] = w->idx[i - 1];
 			continue;
 		}
